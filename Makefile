@@ -1,0 +1,62 @@
+# SpotCheck — the two commands: `make run` (the product on its embedded defaults) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app server
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-test translations migrate seed browser-deps lint lock bench clean
+
+$(VENV)/bin/activate:
+	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# The lock pins every Python dependency; the project itself is installed editable on top.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements.lock
+	$(PIP) install --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --use-fuzzy -d server/translations -D messages >/dev/null
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+run: seed
+	@echo "SpotCheck on http://$(HOST):$(PORT)  (demo accounts: see README.md)"
+	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) \
+		--access-logfile - server.wsgi:app
+
+# Debian's chromium (never a downloaded browser) and CJK fonts for the browser tests.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi; \
+	fi
+
+test: install browser-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check server sync tests
+	$(VENV)/bin/ruff format --check server sync tests
+
+# Re-pin after changing pyproject.toml dependencies.
+lock: | $(VENV)/bin/activate
+	$(PIP) install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --extra test --strip-extras --output-file requirements.lock pyproject.toml
+
+bench: install
+	$(PY) -m bench.directory_listing
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""The hash-chained, append-only audit trail (全程留痕、流程可溯)."""

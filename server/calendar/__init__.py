@@ -1,0 +1,1 @@
+"""Working days: the State Council schedule (chinesecalendar) plus the bureau's overrides."""

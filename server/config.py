@@ -1,0 +1,77 @@
+"""Configuration defaults. Order: these defaults → SPOTCHECK_* environment → create_app(config)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    # The embedded defaults: SQLite in instance/, local evidence folder, jobs in process.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Console sessions: 30-minute idle timeout, cookies not readable from scripts.
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(minutes=30)
+    IDLE_TIMEOUT_MINUTES = 30
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "spotcheck_session"
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+
+    # Chinese first, English available; times shown in the bureau's zone.
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+
+    # flask-smorest: the OpenAPI document is the contract of the JSON API.
+    API_TITLE = "SpotCheck API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    # Imports: the bureau lives in Excel, but a spreadsheet is a zip and zips can be bombs.
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+    IMPORT_MAX_COMPRESSION_RATIO = 200
+    IMPORT_MAX_ROWS = 200_000
+
+    DEMO_PASSWORD = "spotcheck-demo"  # noqa: S105 - documented demo password, overridable
+    BUREAU_NAME = "威海经济技术开发区商务局"
+    BUREAU_SHORT_NAME = "威经区商务"
+    PAGE_SIZE = 50
+
+
+def database_url(instance_path: Path) -> str:
+    """DATABASE_URL wins (the usual name in deployments), then SPOTCHECK_DATABASE_URL, then SQLite."""
+    url = os.environ.get("DATABASE_URL") or os.environ.get("SPOTCHECK_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{instance_path / 'spotcheck.db'}"
+
+
+def secret_key(instance_path: Path) -> str:
+    """SPOTCHECK_SECRET_KEY from the environment; for the embedded default, a key kept in instance/.
+
+    The generated key never leaves the machine and is not in the repository; production
+    deployments set the environment variable (see README, Configuration).
+    """
+    env = os.environ.get("SPOTCHECK_SECRET_KEY")
+    if env:
+        return env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,1 @@
+"""The inspection item list (一单), versioned: every change keeps history."""

@@ -1,0 +1,17 @@
+"""Import every domain's models so SQLAlchemy's metadata (and Alembic) sees the whole schema."""
+
+from server.audit.models import AuditEvent  # noqa: F401
+from server.auth.models import Department, User, UserRole  # noqa: F401
+from server.calendar.models import CalendarOverride  # noqa: F401
+from server.codes.models import Code  # noqa: F401
+from server.directory.models import (  # noqa: F401
+    Conflict,
+    Inspector,
+    InspectorExpertise,
+    Region,
+    Subject,
+    SubjectRiskFlag,
+    SubjectScope,
+    SubjectTag,
+)
+from server.items.models import Item, ItemVersion  # noqa: F401

@@ -1,0 +1,1 @@
+"""Cross-domain pages: dashboard, health check, language switch."""

@@ -1,0 +1,117 @@
+"""Cross-cutting web behaviour: locale, security headers, error pages, template helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app, jsonify, render_template, request, session
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from server import privacy
+from server.auth.roles import ROLE_LABELS
+from server.clock import SHANGHAI, local_today
+
+
+def select_locale() -> str:
+    """Chinese unless the user switched (session) or asked with ?lang=."""
+    wanted = request.args.get("lang") or session.get("lang")
+    if wanted in current_app.config["LANGUAGES"]:
+        return wanted
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def wants_json() -> bool:
+    """API clients get structured errors; people get a page."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+ERROR_MESSAGES = {
+    400: "请求格式不正确",
+    401: "请先登录",
+    403: "您没有权限执行此操作",
+    404: "找不到该页面或对象",
+    405: "不支持的请求方法",
+    409: "操作与当前状态冲突",
+    413: "上传的文件过大",
+    422: "提交的数据有误",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误，请稍后再试",
+}
+
+
+def _error_response(error: HTTPException):
+    code = error.code or 500
+    message = ERROR_MESSAGES.get(code, error.name)
+    if wants_json():
+        body = {"code": code, "status": error.name, "message": message}
+        data = getattr(error, "data", None)
+        if isinstance(data, dict) and data.get("messages"):
+            body["errors"] = data["messages"]
+        description = getattr(error, "description", None)
+        if description and description != type(error).description:
+            body["detail"] = description
+        return jsonify(body), code
+    return render_template("error.html", code=code, message=_(message), error=error), code
+
+
+def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Stored UTC, shown in Asia/Shanghai."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(SHANGHAI).strftime(fmt)
+
+
+def nav_url(endpoint: str, **values) -> str | None:
+    """url_for that returns None for an endpoint not registered (the nav hides it)."""
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def set_security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    )
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _error_response)
+    app.after_request(set_security_headers)
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["mask_id"] = privacy.mask_id_number
+    app.jinja_env.filters["mask_phone"] = privacy.mask_phone
+    app.jinja_env.filters["mask_name"] = privacy.mask_name
+    app.jinja_env.globals["local_today"] = local_today
+    app.jinja_env.globals["nav_url"] = nav_url
+
+    @app.context_processor
+    def _template_globals():
+        return {
+            "bureau_name": app.config["BUREAU_NAME"],
+            "current_lang": select_locale(),
+            "role_labels": ROLE_LABELS,
+        }

@@ -1,0 +1,194 @@
+"""Fixtures: an app on a fresh database per test (SQLite file copy, or PostgreSQL truncation).
+
+The database is SQLite unless DATABASE_URL points at PostgreSQL (CI runs the suite on both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, insert, text
+
+from server import create_app
+from server.audit import guard
+from server.codes.models import Code
+from server.codes.reference import code_rows
+from server.extensions import db as _db
+from server.orm import Base
+
+TEST_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+DEMO_PASSWORD = "spotcheck-demo"
+
+
+def build_schema(url: str) -> None:
+    """Create every table, the audit guard and the reference codes, as the migrations do."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        Base.metadata.create_all(conn)
+        guard.install(conn)
+        conn.execute(insert(Code), code_rows())
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _schema(tmp_path_factory) -> str:
+    """Build the schema once per session; returns the template URL (SQLite) or the PG URL."""
+    if IS_POSTGRES:
+        build_schema(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    build_schema(f"sqlite:///{template}")
+    return str(template)
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name != "codes"]
+    with engine.begin() as conn:
+        # replica mode skips the audit table's append-only triggers, for cleanup only.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(_schema, tmp_path) -> str:
+    """A fresh, empty database (schema + reference codes) for one test."""
+    if IS_POSTGRES:
+        _truncate_postgres(_schema)
+        return _schema
+    path = tmp_path / "test.db"
+    shutil.copyfile(_schema, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The application, configured for tests, inside an app context."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret-key",
+            "DEMO_PASSWORD": DEMO_PASSWORD,
+        }
+    )
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The Flask-SQLAlchemy handle; commit through it as a request would."""
+    return _db
+
+
+class ConsoleClient:
+    """A test client that signs in and sends the CSRF token with every form, as a browser does."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf_token: str | None = None
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def refresh_csrf(self, path: str = "/login") -> str:
+        page = self.client.get(path)
+        match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page.data)
+        assert match, f"no CSRF token on {path}"
+        self.csrf_token = match.group(1).decode()
+        return self.csrf_token
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):
+        self.refresh_csrf("/login")
+        return self.client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": self.csrf_token},
+        )
+
+    def post_form(self, path: str, data=None, **kwargs):
+        """POST a console form with the session's CSRF token."""
+        if self.csrf_token is None:
+            self.refresh_csrf()
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token)
+        return self.client.post(path, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return ConsoleClient(app.test_client())
+
+
+@pytest.fixture
+def make_department(db):
+    from server.audit.operations import SYSTEM
+    from server.auth.operations import create_department
+
+    counter = iter(range(1, 10_000))
+
+    def factory(name: str | None = None, code: str | None = None):
+        n = next(counter)
+        dept = create_department(
+            db.session, actor=SYSTEM, code=code or f"D{n:02d}", name=name or f"测试科室{n}"
+        )
+        db.session.commit()
+        return dept
+
+    return factory
+
+
+@pytest.fixture
+def make_user(db, make_department):
+    """Create a user with roles (password = DEMO_PASSWORD) and commit."""
+    from server.audit.operations import SYSTEM
+    from server.auth.operations import create_user
+
+    def factory(username: str, *roles: str, department=None, display_name: str | None = None):
+        user = create_user(
+            db.session,
+            actor=SYSTEM,
+            username=username,
+            display_name=display_name or username,
+            password=DEMO_PASSWORD,
+            roles=set(roles),
+            department_id=(department or make_department()).id,
+        )
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def signed_in(client, make_user):
+    """Sign in a fresh user with the given roles: `signed_in("back_office")` → the client."""
+
+    def sign_in(*roles: str, username: str | None = None, department=None):
+        name = username or "u_" + "_".join(roles or ("none",))
+        make_user(name, *roles, department=department)
+        response = client.login(name)
+        assert response.status_code == 302, response.data[:500]
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    assert Path(path).exists(), "Debian's chromium is required for browser tests"
+    return path
