@@ -1,0 +1,43 @@
+"""Helpers for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from server.orm import Base
+
+
+def reset_database(schema: str, workdir: Path) -> str:
+    """A fresh database for a live server: a copy of the SQLite template, or a truncated PG."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        engine = create_engine(schema)
+        tables = [t.name for t in Base.metadata.sorted_tables if t.name != "codes"]
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        engine.dispose()
+        return schema
+    path = workdir / "live.db"
+    shutil.copyfile(schema, path)
+    return f"sqlite:///{path}"
+
+
+def sign_in(page, base_url: str, username: str, password: str = "spotcheck-demo") -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def assert_fits_width(page) -> None:
+    """Nothing sticks out sideways on a phone (no horizontal scrolling of the page)."""
+    overflow = page.evaluate(
+        "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"page is {overflow}px wider than the screen"

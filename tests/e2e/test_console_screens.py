@@ -1,0 +1,71 @@
+"""The console's main pages, as a person sees them in Chromium on a phone and on a desktop."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.support import assert_fits_width, sign_in
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+# (path, text that must be visible, account)
+PAGES = [
+    ("/", "您好", "office1"),
+    ("/items", "抽查事项", "head1"),
+    ("/subjects", "检查对象", "office1"),
+    ("/subjects?risk=any", "检查对象", "office1"),
+    ("/inspectors", "执法证已过期", "office1"),
+    ("/conflicts", "利害关系", "office1"),
+    ("/imports", "导入", "office1"),
+    ("/audit", "审计", "admin"),
+    ("/admin/users", "用户", "admin"),
+    ("/admin/calendar", "工作日", "admin"),
+]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_main_console_pages_render_in_chinese_and_fit_the_screen(
+    browser, live_server, screenshot_dir, viewport
+):
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    signed_in_as = None
+    for path, text, account in PAGES:
+        if account != signed_in_as:
+            context.clear_cookies()
+            sign_in(page, live_server, account)
+            signed_in_as = account
+        response = page.goto(f"{live_server}{path}")
+        assert response.status == 200, path
+        assert text in page.inner_text("main"), path
+        if viewport is PHONE:
+            assert_fits_width(page)
+        name = path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-") or "home"
+        page.screenshot(path=str(screenshot_dir / f"{name}-{viewport['width']}.png"), full_page=True)
+    assert errors == [], errors
+    context.close()
+
+
+def test_public_item_list_needs_no_sign_in(browser, live_server, screenshot_dir):
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    response = page.goto(f"{live_server}/public/items")
+    assert response.status == 200
+    assert "单用途商业预付卡" in page.inner_text("main")
+    assert_fits_width(page)
+    page.screenshot(path=str(screenshot_dir / "public_items-390.png"), full_page=True)
+    context.close()
+
+
+def test_english_switch_translates_the_console(browser, live_server):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    sign_in(page, live_server, "office1")
+    page.click("text=English")
+    assert "Subjects" in page.inner_text("nav")
+    context.close()
