@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -15,6 +23,8 @@ from server.clock import SHANGHAI, local_today
 
 def select_locale() -> str:
     """Chinese unless the user switched (session) or asked with ?lang=."""
+    if not has_request_context():  # CLI commands and jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang") or session.get("lang")
     if wanted in current_app.config["LANGUAGES"]:
         return wanted
@@ -30,9 +40,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/") or request.path == "/healthz":
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 ERROR_MESSAGES = {

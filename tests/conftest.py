@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, insert, text
 
 from server import create_app
@@ -95,6 +97,21 @@ def db(app):
     return _db
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests do not share `g`.
+
+    The `app` fixture keeps one app context open for the whole test, and Flask reuses it for
+    every request, so `g` would leak the CSRF token and the loaded user between requests — a
+    browser never sees that. Clearing them makes each request start as in production.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in ("csrf_token", "_login_user"):
+                g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+
 class ConsoleClient:
     """A test client that signs in and sends the CSRF token with every form, as a browser does."""
 
@@ -114,10 +131,14 @@ class ConsoleClient:
 
     def login(self, username: str, password: str = DEMO_PASSWORD):
         self.refresh_csrf("/login")
-        return self.client.post(
+        response = self.client.post(
             "/login",
             data={"username": username, "password": password, "csrf_token": self.csrf_token},
         )
+        if response.status_code == 302:
+            # Sign-in starts a fresh session (no fixation), so the old token is void.
+            self.refresh_csrf("/")
+        return response
 
     def post_form(self, path: str, data=None, **kwargs):
         """POST a console form with the session's CSRF token."""
@@ -130,6 +151,7 @@ class ConsoleClient:
 
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return ConsoleClient(app.test_client())
 
 

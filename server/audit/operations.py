@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import decimal
@@ -111,40 +112,153 @@ def record(
 class ChainBreak:
     seq: int
     reason: str
+    # "missing" (a gap in seq), "link" (prev_hash ≠ the hash before), "content" (edited row):
+    # lets the console say it in Chinese without parsing `reason`.
+    kind: str = "content"
 
 
 def verify_chain(session: Session) -> tuple[int, ChainBreak | None]:
     """Walk the chain from genesis; return (events checked, first break or None)."""
+    with contextlib.closing(_events_in_order(session)) as events:
+        return _walk(events)
+
+
+def _walk(events: Iterator[AuditEvent]) -> tuple[int, ChainBreak | None]:
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    for event in _events_in_order(session):
+    for event in events:
         if event.seq != expected_seq:
-            return checked, ChainBreak(
-                expected_seq, f"event {expected_seq} is missing (next found: {event.seq})"
-            )
+            reason = f"event {expected_seq} is missing (next found: {event.seq})"
+            return checked, ChainBreak(expected_seq, reason, "missing")
         if event.prev_hash != prev_hash:
-            return checked, ChainBreak(event.seq, "prev_hash does not match the event before")
-        body = event_body(
-            seq=event.seq,
-            at=event.at,
-            actor_id=str(event.actor_id) if event.actor_id else None,
-            actor_label=event.actor_label,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            state_digest=event.state_digest,
-            details=event.details or {},
-        )
-        if event_hash(prev_hash, body) != event.hash:
-            return checked, ChainBreak(event.seq, "content does not match its hash")
+            return checked, ChainBreak(
+                event.seq, "prev_hash does not match the event before", "link"
+            )
+        if recompute_hash(event, prev_hash) != event.hash:
+            return checked, ChainBreak(event.seq, "content does not match its hash", "content")
         prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     return checked, None
 
 
+def recompute_hash(event: AuditEvent, prev_hash: str | None = None) -> str:
+    """The hash this event should carry, from its stored fields (and the given prev_hash)."""
+    body = event_body(
+        seq=event.seq,
+        at=event.at,
+        actor_id=str(event.actor_id) if event.actor_id else None,
+        actor_label=event.actor_label,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        state_digest=event.state_digest,
+        details=event.details or {},
+    )
+    return event_hash(event.prev_hash if prev_hash is None else prev_hash, body)
+
+
 def _events_in_order(session: Session) -> Iterator[AuditEvent]:
     stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
-    yield from session.scalars(stmt)
+    result = session.scalars(stmt)
+    try:
+        yield from result
+    finally:
+        # yield_per streams through a server-side cursor on PostgreSQL: a walk that stops at
+        # the first break must close it rather than leave it to the garbage collector.
+        result.close()
 
 
 def head(session: Session) -> AuditEvent | None:
     """The newest event; publish its (seq, hash) to anchor the chain outside the database."""
     return session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+
+
+def check_anchor(session: Session, seq: int, expected_hash: str) -> str | None:
+    """Compare a published head (seq, hash) with the chain: None if it matches, else why not.
+
+    A walk of the chain alone cannot see its newest events being cut off, or the whole chain
+    being rewritten by someone who recomputed every hash; a head published earlier can.
+    """
+    event = session.get(AuditEvent, seq)
+    if event is None:
+        return f"event {seq} of the published head is missing"
+    if event.hash != expected_hash.strip().lower():
+        return f"event {seq} does not carry the published hash"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Verification:
+    """The outcome of one walk of the chain."""
+
+    checked: int
+    broken: ChainBreak | None
+    head_seq: int
+    head_hash: str
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify(session: Session) -> Verification:
+    """verify_chain plus the head it reached (genesis for an empty chain)."""
+    checked, broken = verify_chain(session)
+    last = head(session)
+    return Verification(
+        checked,
+        broken,
+        last.seq if last else 0,
+        last.hash if last else GENESIS_HASH,
+    )
+
+
+def verify_and_record(session: Session, *, actor: Actor) -> Verification:
+    """Verify the chain on someone's request and record that they did (action audit.verify)."""
+    result = verify(session)
+    record(
+        session,
+        actor=actor,
+        action="audit.verify",
+        object_type="audit_chain",
+        details={
+            "ok": result.ok,
+            "checked": result.checked,
+            "head_seq": result.head_seq,
+            "head_hash": result.head_hash,
+            "broken_seq": result.broken.seq if result.broken else None,
+            "broken_kind": result.broken.kind if result.broken else None,
+        },
+    )
+    return result
+
+
+def events_query(
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    before: dt.datetime | None = None,
+):
+    """Events matching the console's filters, newest first (a Select to paginate)."""
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor_label.contains(actor, autoescape=True))
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if before is not None:
+        stmt = stmt.where(AuditEvent.at < before)
+    return stmt
+
+
+def object_types(session: Session) -> list[str]:
+    """The object types present in the chain, for the console's filter."""
+    return list(
+        session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type))
+    )

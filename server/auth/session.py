@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from server.auth.models import User
-from server.orm import utcnow
 from server.extensions import db, login_manager
+from server.orm import utcnow
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"
@@ -41,7 +41,14 @@ def unauthorized():
 
         abort(401)
     flash(_("请先登录"), "info")
-    return redirect(url_for("auth.login", next=request.full_path))
+    return redirect(url_for("auth.login", next=_return_path()))
+
+
+def _return_path() -> str | None:
+    """Where to go after signing in: the page asked for, unless it was a form submission."""
+    if request.method != "GET":
+        return None
+    return request.full_path.rstrip("?")
 
 
 def enforce_idle_timeout():
@@ -60,7 +67,7 @@ def enforce_idle_timeout():
             logout_user()
             session.clear()
             flash(_("长时间未操作，已自动退出，请重新登录"), "info")
-            return redirect(url_for("auth.login", next=request.full_path))
+            return redirect(url_for("auth.login", next=_return_path()))
     session["last_seen"] = now.isoformat()
     session.permanent = True
     return None

@@ -1,18 +1,28 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in, sign-out and "my account". The admin console's pages are in admin_views.py."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from server.audit import operations as audit
 from server.auth import operations
 from server.auth.forms import LoginForm
+from server.auth.schemas import parse_form, password_change_args
 from server.auth.session import enforce_idle_timeout
 from server.extensions import db
+from server.orm import utcnow
 from server.web import local_time
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -21,7 +31,17 @@ bp.before_app_request(enforce_idle_timeout)
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths; anything else goes to the dashboard."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and "//" not in target:
+    # Browsers read "/\evil.example" as "//evil.example", and control characters are
+    # stripped before parsing: refuse both, as well as anything with a host or scheme.
+    if (
+        target
+        and target.startswith("/")
+        and "//" not in target
+        and "\\" not in target
+        and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+        and not urlsplit(target).netloc
+        and not urlsplit(target).scheme
+    ):
         return target
     return url_for("system.dashboard")
 
@@ -49,32 +69,63 @@ def login():
             if lang:
                 session["lang"] = lang
             login_user(result.user)
+            session["last_seen"] = utcnow().isoformat()  # the idle clock starts now
+            session.permanent = True
             return redirect(next_url)
         if result.error == "locked":
-            flash(
-                _("登录失败次数过多，账号已锁定至 %(time)s", time=local_time(result.locked_until)),
-                "error",
-            )
+            until = local_time(result.locked_until)
+            flash(_("错误次数过多，账号已锁定至 %(time)s（北京时间）", time=until), "error")
+            flash(_("请到时再试，或联系系统管理员解锁。"), "info")
         elif result.error == "inactive":
             flash(_("该账号已停用，请联系系统管理员"), "error")
         else:
             flash(_("用户名或密码错误"), "error")
     elif request.method == "POST":
-        status = 400
+        # CSRF failures never get here (CSRFProtect answers 400 first): this is a blank field.
+        flash(_("请输入用户名和密码"), "error")
+        status = 422
     return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    audit.record(
-        db.session,
-        actor=operations.actor_for(current_user),
-        action="auth.logout",
-        object_type="user",
-        object_id=current_user.id,
-    )
+    operations.record_logout(db.session, current_user)
     logout_user()
     session.clear()
     flash(_("已安全退出"), "info")
     return redirect(url_for("auth.login"))
+
+
+# --- my account (every signed-in user, whatever their roles) ---------------------------------
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("auth/account.html", errors={})
+
+
+@bp.post("/account/password")
+@login_required
+def account_password():
+    data, errors = parse_form(password_change_args, request.form)
+    if data is not None:
+        try:
+            operations.change_own_password(
+                db.session,
+                user=current_user,
+                current_password=data["current_password"],
+                new_password=data["new_password"],
+            )
+        except operations.Refused as refused:
+            errors = {refused.field or "_form": [str(refused.message)]}
+    if errors:
+        return render_template("auth/account.html", errors=errors), 422
+    # The epoch moved on, so every session ended; carry this one over to the new epoch.
+    login_user(current_user._get_current_object())
+    flash(_("密码已修改，其他设备上的登录已全部退出"), "success")
+    return redirect(url_for("auth.account"))
+
+
+from server.auth import admin_views  # noqa: E402, F401 - registers the admin console on bp
