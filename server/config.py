@@ -51,7 +51,7 @@ class Defaults:
 
 
 def database_url(instance_path: Path) -> str:
-    """DATABASE_URL wins (the usual name in deployments), then SPOTCHECK_DATABASE_URL, then SQLite."""
+    """DATABASE_URL wins (the usual name in deployments), then SPOTCHECK_DATABASE_URL, SQLite."""
     url = os.environ.get("DATABASE_URL") or os.environ.get("SPOTCHECK_DATABASE_URL")
     if url:
         return url

@@ -85,6 +85,7 @@ def app(database_url, tmp_path):
             "DEMO_PASSWORD": DEMO_PASSWORD,
         }
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         _db.session.remove()
@@ -101,14 +102,14 @@ class IsolatedClient(FlaskClient):
     """A test client whose requests do not share `g`.
 
     The `app` fixture keeps one app context open for the whole test, and Flask reuses it for
-    every request, so `g` would leak the CSRF token and the loaded user between requests — a
-    browser never sees that. Clearing them makes each request start as in production.
+    every request, so `g` would leak the CSRF token, the loaded user and the locale between
+    requests — a browser never sees that. Clearing it makes each request start as in production.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for key in ("csrf_token", "_login_user"):
-                g.pop(key, None)
+            for key in list(g):
+                g.pop(key)
         return super().open(*args, **kwargs)
 
 
@@ -151,7 +152,6 @@ class ConsoleClient:
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = IsolatedClient
     return ConsoleClient(app.test_client())
 
 
@@ -205,6 +205,21 @@ def signed_in(client, make_user):
         response = client.login(name)
         assert response.status_code == 302, response.data[:500]
         return client
+
+    return sign_in
+
+
+@pytest.fixture
+def console(app, make_user):
+    """A new browser signed in with roles: `console("admin")`; call again for another role."""
+
+    def sign_in(*roles: str, username: str | None = None, department=None):
+        name = username or "u_" + "_".join(roles or ("none",))
+        make_user(name, *roles, department=department)
+        browser = ConsoleClient(app.test_client())
+        response = browser.login(name)
+        assert response.status_code == 302, response.data[:500]
+        return browser
 
     return sign_in
 

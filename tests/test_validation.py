@@ -39,5 +39,7 @@ def test_yes_no_and_token_lists_understand_chinese_input():
 
 
 def test_form_data_drops_empty_values_and_the_csrf_token():
-    form = MultiDict([("name", " x "), ("count", ""), ("csrf_token", "t"), ("tags", "a"), ("tags", "b")])
+    form = MultiDict(
+        [("name", " x "), ("count", ""), ("csrf_token", "t"), ("tags", "a"), ("tags", "b")]
+    )
     assert form_data(form, lists=("tags",)) == {"name": "x", "tags": ["a", "b"]}

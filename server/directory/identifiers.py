@@ -50,11 +50,14 @@ def validate_uscc(value: str) -> str:
         raise IdentifierError(f"统一社会信用代码应为18位，实际为{len(code)}位")
     bad = sorted({c for c in code if c not in USCC_ALPHABET})
     if bad:
-        raise IdentifierError(f"统一社会信用代码含有无效字符：{''.join(bad)}（不使用 I、O、S、V、Z）")
-    org = code[8:17]
-    if not org[:8].isalnum() or org_code_check_char(org[:8]) != org[8]:
         raise IdentifierError(
-            f"统一社会信用代码第9–17位（组织机构代码）校验位错误，第17位应为 {org_code_check_char(org[:8])}"
+            f"统一社会信用代码含有无效字符：{''.join(bad)}（不使用 I、O、S、V、Z）"
+        )
+    org = code[8:17]
+    org_check = org_code_check_char(org[:8])
+    if org_check != org[8]:
+        raise IdentifierError(
+            f"统一社会信用代码第9–17位（组织机构代码）校验位错误，第17位应为 {org_check}"
         )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:

@@ -37,6 +37,9 @@ INSPECTOR_COLUMNS = (
 )  # fmt: skip
 
 
+LOOKUP = object()  # upsert_*(existing=…) default: look the object up by its natural key
+
+
 class DirectoryError(ValueError):
     """A directory write that the current state does not allow (Chinese message)."""
 
@@ -53,7 +56,7 @@ def subject_by_uscc(session: Session, uscc: str) -> Subject | None:
 
 
 def _apply_subject(subject: Subject, data: dict, *, actor: Actor) -> None:
-    for column in SUBJECT_COLUMNS:
+    for column in (*SUBJECT_COLUMNS, "is_deleted"):
         if column in data:
             setattr(subject, column, data[column])
     if "department_ids" in data:
@@ -78,10 +81,14 @@ def _apply_subject(subject: Subject, data: dict, *, actor: Actor) -> None:
     subject.updated_by_id = actor.id
 
 
-def create_subject(session: Session, *, actor: Actor, data: dict) -> Subject:
-    if subject_by_uscc(session, data["uscc"]) is not None:
+def create_subject(
+    session: Session, *, actor: Actor, data: dict, known_new: bool = False
+) -> Subject:
+    """Add a subject; `known_new`: the caller has just looked its USCC up (upsert)."""
+    if not known_new and subject_by_uscc(session, data["uscc"]) is not None:
         raise DirectoryError("该统一社会信用代码已在名录库中", "uscc")
-    subject = Subject()
+    # Empty collections up front: audit_state() after the flush then needs no lazy loads.
+    subject = Subject(scope_rows=[], tag_rows=[], risk_flags=[])
     _apply_subject(subject, data, actor=actor)
     session.add(subject)
     session.flush()
@@ -113,14 +120,21 @@ def update_subject(session: Session, *, actor: Actor, subject: Subject, data: di
     return True
 
 
-def upsert_subject(session: Session, *, actor: Actor, data: dict) -> tuple[Subject, Outcome]:
-    """Create or update by USCC — what makes re-importing a spreadsheet idempotent."""
-    subject = subject_by_uscc(session, data["uscc"])
+def upsert_subject(
+    session: Session, *, actor: Actor, data: dict, existing: Subject | None | object = LOOKUP
+) -> tuple[Subject, Outcome]:
+    """Create or update by USCC — what makes re-importing a spreadsheet idempotent.
+
+    `existing`: the subject with this USCC (or None), when the caller already loaded it (imports
+    load them by the chunk; a lookup per row would also re-run the selectin loaders).
+    """
+    subject = subject_by_uscc(session, data["uscc"]) if existing is LOOKUP else existing
     if subject is None:
-        return create_subject(session, actor=actor, data=data), "created"
+        return create_subject(session, actor=actor, data=data, known_new=True), "created"
     if subject.is_deleted:
+        # Applied inside update_subject (after its "before" snapshot), so a restore of an
+        # otherwise identical row counts as a change and is audited.
         data = {**data, "is_deleted": False}
-        subject.is_deleted = False
     changed = update_subject(session, actor=actor, subject=subject, data=data)
     return subject, "updated" if changed else "unchanged"
 
@@ -217,11 +231,14 @@ def _apply_inspector(inspector: Inspector, data: dict, *, actor: Actor) -> None:
     inspector.updated_by_id = actor.id
 
 
-def create_inspector(session: Session, *, actor: Actor, data: dict) -> Inspector:
-    if inspector_by_credential(session, data["credential_no"]) is not None:
+def create_inspector(
+    session: Session, *, actor: Actor, data: dict, known_new: bool = False
+) -> Inspector:
+    """Add an inspector; `known_new`: the caller has just looked its credential up (upsert)."""
+    if not known_new and inspector_by_credential(session, data["credential_no"]) is not None:
         raise DirectoryError("该执法证号已在名录库中", "credential_no")
     _check_user_link(session, None, data.get("user_id"))
-    inspector = Inspector()
+    inspector = Inspector(expertise_rows=[])
     _apply_inspector(inspector, data, actor=actor)
     session.add(inspector)
     session.flush()
@@ -254,11 +271,15 @@ def update_inspector(session: Session, *, actor: Actor, inspector: Inspector, da
     return True
 
 
-def upsert_inspector(session: Session, *, actor: Actor, data: dict) -> tuple[Inspector, Outcome]:
-    """Create or update by credential number (the inspector's natural key)."""
-    inspector = inspector_by_credential(session, data["credential_no"])
+def upsert_inspector(
+    session: Session, *, actor: Actor, data: dict, existing: Inspector | None | object = LOOKUP
+) -> tuple[Inspector, Outcome]:
+    """Create or update by credential number (the inspector's natural key); see upsert_subject."""
+    inspector = (
+        inspector_by_credential(session, data["credential_no"]) if existing is LOOKUP else existing
+    )
     if inspector is None:
-        return create_inspector(session, actor=actor, data=data), "created"
+        return create_inspector(session, actor=actor, data=data, known_new=True), "created"
     changed = update_inspector(session, actor=actor, inspector=inspector, data=data)
     return inspector, "updated" if changed else "unchanged"
 

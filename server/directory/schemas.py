@@ -42,7 +42,7 @@ class _VocabField(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         code = vocab.code_for_label(self.vocabulary, text)
         if code is None:
-            allowed = "、".join(str(v) for v in self.vocabulary.values())
+            allowed = "、".join(vocab.zh(v) for v in self.vocabulary.values())
             raise ValidationError(f"“{text}”不是有效取值（可选：{allowed}）")
         return code
 
@@ -141,9 +141,7 @@ class InspectorArgs(Schema):
     expertise = TokenList(load_default=list)
     username = fields.String(load_default=None, allow_none=True)
 
-    def __init__(
-        self, *, departments: dict[str, uuid.UUID], users: dict[str, uuid.UUID], **kwargs
-    ):
+    def __init__(self, *, departments: dict[str, uuid.UUID], users: dict[str, uuid.UUID], **kwargs):
         super().__init__(**kwargs)
         self.department_lookup = _Lookup(departments, "监管科室")
         self.user_lookup = _Lookup(users, "用户名")

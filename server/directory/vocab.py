@@ -1,4 +1,4 @@
-"""Closed vocabularies of the directories, with their Chinese labels (the import uses the labels)."""
+"""Closed vocabularies of the directories with their Chinese labels (imports use the labels)."""
 
 from __future__ import annotations
 
@@ -42,12 +42,22 @@ QUALIFICATIONS = {
 }
 
 
+def zh(label) -> str:
+    """The Chinese label itself (the msgid), whatever the console's language.
+
+    Imports and templates speak Chinese even for an English-speaking user, and the CLI has no
+    request (hence no locale) to translate with.
+    """
+    args = getattr(label, "_args", None)
+    return str(args[0]) if args else str(label)
+
+
 def code_for_label(vocab: dict, label: str) -> str | None:
     """Find a code from its Chinese label or from the code itself (imports accept either)."""
     label = (label or "").strip()
     if label in vocab:
         return label
     for code, text in vocab.items():
-        if str(text) == label:
+        if zh(text) == label:
             return code
     return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
@@ -29,22 +28,6 @@ class AuthClient(ConsoleClient):
         if response.status_code == 302:
             self.refresh_csrf("/account")
         return response
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app):
-    """Start each request with an empty `g`, as in production.
-
-    The `app` fixture keeps one app context open for the whole test, so `g` would outlive a
-    request: Flask-Login's cached user and Flask-WTF's cached CSRF token would leak from one
-    request (and one test client) to the next.
-    """
-
-    def forget():
-        for name in list(g):
-            g.pop(name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget)
 
 
 @pytest.fixture

@@ -69,5 +69,3 @@ def screenshot_dir(tmp_path_factory) -> Path:
     path = Path(target) if target else tmp_path_factory.mktemp("shots")
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-

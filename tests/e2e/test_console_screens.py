@@ -46,7 +46,9 @@ def test_main_console_pages_render_in_chinese_and_fit_the_screen(
         if viewport is PHONE:
             assert_fits_width(page)
         name = path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-") or "home"
-        page.screenshot(path=str(screenshot_dir / f"{name}-{viewport['width']}.png"), full_page=True)
+        page.screenshot(
+            path=str(screenshot_dir / f"{name}-{viewport['width']}.png"), full_page=True
+        )
     assert errors == [], errors
     context.close()
 
