@@ -37,9 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(config_module.Defaults)
     app.config.from_prefixed_env("SPOTCHECK")
     app.config.update(config)
-    app.config.setdefault(
-        "SQLALCHEMY_DATABASE_URI", config_module.database_url(instance_path)
-    )
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", config_module.database_url(instance_path))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.secret_key(instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -35,8 +35,10 @@ _PATTERNS = [
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "长度应在 {0} 到 {1} 个字符之间"),
     (re.compile(r"^Longer than maximum length (\d+)\.$"), "不能超过 {0} 个字符"),
     (re.compile(r"^Shorter than minimum length (\d+)\.$"), "至少 {0} 个字符"),
-    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     "应在 {0} 到 {1} 之间"),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+        "应在 {0} 到 {1} 之间",
+    ),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "不能小于 {0}"),
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), "不能大于 {0}"),
     (re.compile(r"^Must be greater than (\S+)\.$"), "应大于 {0}"),

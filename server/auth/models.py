@@ -61,9 +61,7 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
     session_epoch: Mapped[int] = mapped_column(default=0)
 
     department: Mapped[Department | None] = relationship(lazy="joined")
-    role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def roles(self) -> frozenset[str]:
