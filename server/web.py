@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from server import privacy
 from server.auth.roles import ROLE_LABELS
 from server.clock import SHANGHAI, local_today
+from server.i18n import N_
 
 
 def select_locale() -> str:
@@ -47,16 +48,16 @@ def wants_json() -> bool:
 
 
 ERROR_MESSAGES = {
-    400: "请求格式不正确",
-    401: "请先登录",
-    403: "您没有权限执行此操作",
-    404: "找不到该页面或对象",
-    405: "不支持的请求方法",
-    409: "操作与当前状态冲突",
-    413: "上传的文件过大",
-    422: "提交的数据有误",
-    429: "请求过于频繁，请稍后再试",
-    500: "服务器内部错误，请稍后再试",
+    400: N_("请求格式不正确"),
+    401: N_("请先登录"),
+    403: N_("您没有权限执行此操作"),
+    404: N_("找不到该页面或对象"),
+    405: N_("不支持的请求方法"),
+    409: N_("操作与当前状态冲突"),
+    413: N_("上传的文件过大"),
+    422: N_("提交的数据有误"),
+    429: N_("请求过于频繁，请稍后再试"),
+    500: N_("服务器内部错误，请稍后再试"),
 }
 
 

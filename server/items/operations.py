@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from server.audit import operations as audit
 from server.audit.operations import Actor
 from server.auth.models import Department
+from server.i18n import N_
 from server.items import queries
 from server.items.diff import changed_fields
 from server.items.models import Item, ItemVersion
-from server.items.schemas import CONTENT_FIELDS, N_, ItemArgs, ItemCreateArgs
+from server.items.schemas import CONTENT_FIELDS, ItemArgs, ItemCreateArgs
 from server.orm import utcnow
 
 # Generated codes: SWJ (商务局) + a running number, e.g. "SWJ-001".

@@ -25,6 +25,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from server.i18n import N_
+
 # The fields that make up one version's content, in the order people read them.
 CONTENT_FIELDS = (
     "name",
@@ -65,12 +67,6 @@ DEFAULT_MIN_FREQUENCY = 1
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 # Paths under /items/ that a code must not shadow.
 RESERVED_CODES = frozenset({"new", "export"})
-
-
-def N_(message: str) -> str:
-    """Mark a Chinese msgid for extraction (keyword N_). It stays a plain str here, so the
-    schema works outside a request (CLI, seeders); `flat_errors` translates it for pages."""
-    return message
 
 
 TOO_LONG = {
