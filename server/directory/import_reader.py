@@ -7,6 +7,7 @@ and raises `Refused` (a Chinese message for people) for a file that is not a spr
 
 from __future__ import annotations
 
+import abc
 import csv
 import dataclasses
 import io
@@ -73,20 +74,20 @@ class Limits:
 Row = tuple[int, list[Any]]  # (line number as Excel shows it, cell values)
 
 
-class Table:
-    """An opened file: one or more sheets, read on demand."""
+class Table(abc.ABC):
+    """An opened file: one or more sheets, read on demand (xlsx and csv implement it)."""
 
     format: str = ""
 
-    def sheet_names(self) -> list[str]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sheet_names(self) -> list[str]: ...
 
+    @abc.abstractmethod
     def rows(self, index: int, *, first: int | None = None) -> list[Row]:
         """Rows of sheet `index` (all of them, or only the first `first` lines)."""
-        raise NotImplementedError
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - optional hook: only xlsx holds a file open
+        """Release the file; CSV tables hold nothing."""
 
 
 def _mib(n: int) -> str:
