@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app server
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test translations migrate seed browser-deps lint lock bench clean
+.PHONY: run test install translations migrate seed browser-deps lint lock bench clean
 
 $(VENV)/bin/activate:
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
