@@ -20,7 +20,10 @@ from server.extensions import api, babel, csrf, db, login_manager, migrate
 
 # A reader finds a domain by its folder. Each may have views.py (`bp`: console/public pages,
 # `api_blueprints`: flask-smorest blueprints) and cli.py (`commands`: click commands).
-DOMAINS = ("system", "auth", "audit", "calendar", "codes", "items", "directory", "public")
+DOMAINS = (
+    "system", "auth", "audit", "calendar", "codes", "items", "directory",
+    "plans", "tasks", "draws", "public",
+)  # fmt: skip
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
@@ -73,7 +76,8 @@ def _register_domains(app: Flask) -> None:
 
 
 def _optional_module(dotted: str):
-    if importlib.util.find_spec(dotted) is None:
+    package = dotted.rsplit(".", 1)[0]
+    if importlib.util.find_spec(package) is None or importlib.util.find_spec(dotted) is None:
         return None
     return importlib.import_module(dotted)
 
