@@ -56,11 +56,12 @@ def to_chinese(message: str) -> str:
     return message
 
 
-def _translate(messages: Any) -> Any:
+def translate_messages(messages: Any) -> Any:
+    """marshmallow messages (nested dicts/lists of strings) in Chinese."""
     if isinstance(messages, dict):
-        return {key: _translate(value) for key, value in messages.items()}
+        return {key: translate_messages(value) for key, value in messages.items()}
     if isinstance(messages, list):
-        return [_translate(m) for m in messages]
+        return [translate_messages(m) for m in messages]
     if isinstance(messages, str):
         return to_chinese(messages)
     return messages
@@ -86,7 +87,7 @@ def parse(schema: Schema, data: Mapping[str, Any]) -> dict:
     try:
         return schema.load(data)
     except ValidationError as error:
-        raise InputError(_translate(error.normalized_messages())) from None
+        raise InputError(translate_messages(error.normalized_messages())) from None
 
 
 def form_data(form: MultiDict, lists: tuple[str, ...] = ()) -> dict:

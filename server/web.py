@@ -20,6 +20,7 @@ from server import privacy
 from server.auth.roles import ROLE_LABELS
 from server.clock import SHANGHAI, local_today
 from server.i18n import N_
+from server.validation import translate_messages
 
 
 def select_locale() -> str:
@@ -68,7 +69,8 @@ def _error_response(error: HTTPException):
         body = {"code": code, "status": error.name, "message": message}
         data = getattr(error, "data", None)
         if isinstance(data, dict) and data.get("messages"):
-            body["errors"] = data["messages"]
+            # webargs/flask-smorest validation errors: the same Chinese wording as the console.
+            body["errors"] = translate_messages(data["messages"])
         description = getattr(error, "description", None)
         if description and description != type(error).description:
             body["detail"] = description

@@ -36,6 +36,9 @@ def test_subjects_are_paged_with_an_envelope(api, make_subject):
 def test_page_size_above_200_is_refused(api):
     response = api.get("/api/v1/directory/subjects?page_size=201")
     assert response.status_code == 422
+    body = response.get_json()
+    assert body["message"] == "提交的数据有误"
+    assert body["errors"]["query"]["page_size"] == ["应在 1 到 200 之间"]
 
 
 def test_subjects_use_the_console_filters(api, make_subject):
