@@ -15,3 +15,13 @@ from server.directory.models import (  # noqa: F401
     SubjectTag,
 )
 from server.items.models import Item, ItemVersion  # noqa: F401
+from server.plans.models import AnnualPlan, PlanLine, PlanOverride, PlanVersion  # noqa: F401
+from server.tasks.models import (  # noqa: F401
+    ChecklistQuestion,
+    ChecklistTemplate,
+    Commission,
+    Task,
+    TaskEvent,
+    TaskItem,
+    TaskNumberCounter,
+)

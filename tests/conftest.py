@@ -15,6 +15,7 @@ from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, insert, text
 
+import server.models  # noqa: F401 - every table, for building the schema directly
 from server import create_app
 from server.audit import guard
 from server.codes.models import Code

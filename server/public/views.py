@@ -122,3 +122,4 @@ def api_item(code: str):
         flask_smorest.abort(404, message="没有该编码的事项")
     methods = queries.method_codes(db.session)
     return {**queries.item_record(item, methods), "history": change_history(item, methods)}
+__import__("server.public.plan_views", fromlist=["register"]).register(bp)  # annual plans

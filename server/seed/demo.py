@@ -21,6 +21,7 @@ from server.audit import operations as audit
 from server.audit.operations import CLI
 from server.auth import operations as auth_ops
 from server.auth.models import Department, User
+from server.clock import local_today
 from server.directory import operations as directory_ops
 from server.directory.identifiers import (
     USCC_ALPHABET,
@@ -32,7 +33,9 @@ from server.directory.models import Conflict, Inspector, Region, Subject
 from server.directory.schemas import inspector_args, subject_args
 from server.items import operations as item_ops
 from server.items.models import Item
+from server.plans.demo import seed_plans
 from server.seed import data
+from server.tasks.demo import seed_tasks
 
 SEED = "spotcheck-demo-v1"
 # USCC position 2 by kind (GB 32100: registration authority 9 = market regulation).
@@ -187,6 +190,8 @@ def seed_demo(session: Session, *, password: str) -> collections.Counter:
     inspectors = _inspectors(session, created)
     _risk_flags(session, subjects, created)
     _conflicts(session, subjects, inspectors, created)
+    created.update(seed_plans(session, CLI, local_today().year))
+    created.update(seed_tasks(session, CLI))  # after the plans, so tasks link to plan lines
     return created
 
 

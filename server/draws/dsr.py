@@ -1,0 +1,571 @@
+"""DSR-v1, the verifiable double-random draw: pure functions, standard library only.
+
+The contract is ../shared/protocols/draw-dsr-v1.md; section numbers (§) below refer to it. The
+standalone verifier (server/draws/verify.py) reuses this module, so it must never import anything
+outside the Python standard library (no Flask, no SQLAlchemy, not even other server modules).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_CEILING, Context, Decimal, Inexact, InvalidOperation
+from itertools import islice
+
+PROTOCOL = "DSR-v1"
+COMMIT_REVEAL = "commit-reveal"
+BEACON = "beacon"
+REPLACEMENT = "replacement"
+USCC_LENGTH = 18
+SECRET_BYTES = 32
+
+_sha256 = hashlib.sha256
+_LEAF = b"\x00"
+_NODE = b"\x01"
+_SEP = b"\x00"
+# For §2.4's "first k + m of N" we keep only ranks below a threshold instead of sorting all N
+# (ranks are uniform). The margin keeps the fall-back to a full ordering astronomically rare.
+_THRESHOLD_BITS = 64
+
+
+class DrawError(ValueError):
+    """Input that DSR-v1 does not accept (unsorted population, bad ratio, …)."""
+
+
+class InsufficientInspectors(DrawError):
+    """Fewer eligible inspectors than the team size for one subject (§3.3)."""
+
+    def __init__(self, uscc: str, available: int, needed: int = 1) -> None:
+        self.uscc = uscc
+        self.available = available
+        self.needed = needed
+        super().__init__(
+            f"subject {uscc}: {available} eligible inspector(s), {needed} needed"
+            f" / 可派检查人员不足：{uscc} 仅 {available} 人，需要 {needed} 人"
+        )
+
+
+# --- §1.1–1.2 population and Merkle root -------------------------------------------------------
+
+
+def merkle_tree_hash(leaves: Sequence[bytes]) -> bytes:
+    """RFC 6962 Merkle Tree Hash of the leaves (bottom-up, O(n) hashes)."""
+    sha = _sha256
+    return _merkle_levels([sha(_LEAF + leaf).digest() for leaf in leaves])
+
+
+def _merkle_levels(level: list[bytes]) -> bytes:
+    """The root above a list of leaf hashes."""
+    if not level:
+        return _sha256(b"").digest()
+    sha = _sha256
+    # Pairing left to right and promoting an odd last node unchanged gives exactly RFC 6962's
+    # split at the largest power of two < n (the left subtree is always complete).
+    while len(level) > 1:
+        pairs = zip(level[0::2], level[1::2], strict=False)  # an odd last node has no partner
+        paired = [sha(_NODE + a + b).digest() for a, b in pairs]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+def check_sorted_unique(values: Sequence[str], what: str = "population") -> None:
+    """Raise DrawError unless values ascend strictly by UTF-8 bytes (i.e. sorted, no duplicates)."""
+    # UTF-8 preserves code point order, so comparing the str values compares their UTF-8 bytes.
+    # The C-level pass is the common case; the Python loop only runs to name the culprit.
+    if all(map(str.__lt__, values, islice(values, 1, None))):
+        return
+    for index in range(1, len(values)):
+        if not values[index - 1] < values[index]:
+            problem = "duplicate" if values[index - 1] == values[index] else "not sorted"
+            raise DrawError(f"{what}: {problem} at index {index} ({values[index]!r})")
+
+
+def merkle_root_hex(values: Sequence[str], what: str = "population") -> str:
+    """Hex MTH over utf8 of a sorted, duplicate-free list of identifiers (§1.2, §3.1)."""
+    check_sorted_unique(values, what)
+    sha = _sha256
+    return _merkle_levels([sha(_LEAF + value.encode()).digest() for value in values]).hex()
+
+
+def population_root(usccs: Sequence[str]) -> str:
+    """Hex population root over the sorted, duplicate-free USCC list (§1.2)."""
+    return merkle_root_hex(usccs, "population")
+
+
+def pool_root(credentials: Sequence[str]) -> str:
+    """Hex inspector pool root over the sorted credential numbers (§3.1)."""
+    return merkle_root_hex(credentials, "pool")
+
+
+def canonical_population(usccs: Iterable[str]) -> list[str]:
+    """Upper-case, check and sort USCCs by UTF-8 bytes; reject duplicates (§1.1)."""
+    result = []
+    for raw in usccs:
+        uscc = str(raw).strip().upper()
+        if len(uscc) != USCC_LENGTH or not (uscc.isascii() and uscc.isalnum()):
+            raise DrawError(f"not an 18-character USCC: {raw!r}")
+        result.append(uscc)
+    result.sort()
+    check_sorted_unique(result, "population")
+    return result
+
+
+def canonical_pool(credentials: Iterable[str]) -> list[str]:
+    """Sort inspector credential numbers by UTF-8 bytes; reject empty values and duplicates."""
+    result = sorted(str(c) for c in credentials)
+    if any(not c or c != c.strip() for c in result):
+        raise DrawError("pool: empty credential number or surrounding spaces")
+    check_sorted_unique(result, "pool")
+    return result
+
+
+# --- §1.3 sample size ----------------------------------------------------------------------------
+
+
+def parse_ratio(ratio: str) -> Decimal:
+    """The ratio as an exact Decimal in [0, 1], from its decimal string (never a float)."""
+    if not isinstance(ratio, str):
+        raise DrawError('ratio must be a decimal string such as "0.05"')
+    try:
+        value = Decimal(ratio.strip())
+    except InvalidOperation:
+        raise DrawError(f"ratio is not a decimal number: {ratio!r}") from None
+    if not value.is_finite() or value < 0 or value > 1:
+        raise DrawError(f"ratio must be between 0 and 1: {ratio!r}")
+    return value
+
+
+def sample_size(n: int, *, count: int | None = None, ratio: str | None = None) -> int:
+    """k: a count (at most N), or ceil(N × ratio) in exact decimal arithmetic (§1.3)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise DrawError("N must be a non-negative integer")
+    if (count is None) == (ratio is None):
+        raise DrawError("give exactly one of count and ratio")
+    if count is not None:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise DrawError("count must be a non-negative integer")
+        return min(count, n)
+    value = parse_ratio(ratio)
+    # Enough digits for the exact product; trapping Inexact proves no rounding happened before
+    # the one ROUND_CEILING we mean.
+    digits = len(str(n)) + len(value.as_tuple().digits) + 2
+    context = Context(prec=digits, traps=[Inexact, InvalidOperation])
+    try:
+        product = context.multiply(Decimal(n), value)
+        return int(product.to_integral_value(rounding=ROUND_CEILING, context=context))
+    except (Inexact, InvalidOperation):
+        raise DrawError(f"ratio cannot be applied exactly: {ratio!r}") from None
+
+
+def default_alternates(n: int, k: int) -> int:
+    """m = min(N − k, max(5, ceil(k / 10))) (§1.3)."""
+    return min(n - k, max(5, -(-k // 10)))
+
+
+# --- §1.4, §2.1–2.2 randomness and seed --------------------------------------------------------
+
+
+def new_secret() -> bytes:
+    """A fresh commit-reveal secret S: 32 bytes from `secrets` (§1.4)."""
+    return secrets.token_bytes(SECRET_BYTES)
+
+
+def commitment(secret: bytes) -> str:
+    """hex(SHA256(S)), published at announcement (§1.4)."""
+    return _sha256(secret).hexdigest()
+
+
+def normalise_witness(witness: str) -> str:
+    """The witness input W in Unicode NFC, so the same typed text always hashes the same."""
+    return unicodedata.normalize("NFC", witness)
+
+
+def entropy_commit_reveal(secret: bytes, witness: str) -> bytes:
+    """entropy = S || SHA256(utf8(NFC(W))) (§2.1)."""
+    return secret + _sha256(normalise_witness(witness).encode()).digest()
+
+
+def entropy_beacon(randomness: bytes) -> bytes:
+    """entropy = the 32 randomness bytes the beacon published for the round (§2.1)."""
+    if len(randomness) != 32:
+        raise DrawError("beacon randomness must be 32 bytes")
+    return randomness
+
+
+def seed(draw_id: str, population_root_hex: str, entropy: bytes) -> bytes:
+    """SHA256("DSR-v1" 0x00 draw_id 0x00 population_root(32 bytes) 0x00 entropy) (§2.2)."""
+    root = bytes.fromhex(population_root_hex)
+    if len(root) != 32:
+        raise DrawError("population root must be 32 bytes (64 hex digits)")
+    material = PROTOCOL.encode() + _SEP + draw_id.encode() + _SEP + root + _SEP + entropy
+    return _sha256(material).digest()
+
+
+# --- §2.3–2.4 ranks, selection, alternates -----------------------------------------------------
+
+
+def rank(seed_bytes: bytes, uscc: str) -> bytes:
+    """rank(u) = SHA256(seed || 0x00 || utf8(u)) (§2.3)."""
+    return _sha256(seed_bytes + _SEP + uscc.encode()).digest()
+
+
+def ranked(seed_bytes: bytes, usccs: Iterable[str]) -> list[tuple[bytes, str]]:
+    """Every (rank, uscc) of the population, in population order (one SHA-256 per USCC)."""
+    prefix = seed_bytes + _SEP
+    sha = _sha256
+    return [(sha(prefix + u.encode()).digest(), u) for u in usccs]
+
+
+def smallest(seed_bytes: bytes, usccs: Sequence[str], count: int) -> list[tuple[bytes, str]]:
+    """The `count` smallest (rank, uscc) pairs, ascending: §2.4's order, without sorting all N."""
+    total = len(usccs)
+    if count <= 0:
+        return []
+    # Keep ranks below a threshold expected to admit count + 8σ + 64 of N. Everything below the
+    # threshold is kept, so if at least `count` pass, the `count` smallest overall are among them.
+    expected = count + 8 * math.isqrt(count) + 64
+    if count * 4 >= total or expected >= total:
+        return sorted(ranked(seed_bytes, usccs))[:count]
+    limit = ((expected << _THRESHOLD_BITS) // total).to_bytes(_THRESHOLD_BITS // 8, "big")
+    prefix = seed_bytes + _SEP
+    sha = _sha256
+    kept = [(d, u) for u in usccs if (d := sha(prefix + u.encode()).digest()) < limit]
+    if len(kept) < count:
+        return sorted(ranked(seed_bytes, usccs))[:count]
+    kept.sort()
+    return kept[:count]
+
+
+def draw_objects(
+    seed_bytes: bytes, population: Sequence[str], k: int, m: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(selected, alternates) as (uscc, rank hex), ordered by rank bytes then uscc (§2.4)."""
+    if k < 0 or m < 0 or k + m > len(population):
+        raise DrawError(f"k={k}, m={m} do not fit a population of {len(population)}")
+    first = [(u, r.hex()) for r, u in smallest(seed_bytes, population, k + m)]
+    return first[:k], first[k:]
+
+
+# --- §3 inspector matching ---------------------------------------------------------------------
+
+
+def match_hash(seed_bytes: bytes, uscc: str, credential: str) -> bytes:
+    """match(u, c) = SHA256(seed || 0x01 || utf8(u) || 0x00 || utf8(c)) (§3.3)."""
+    return _sha256(seed_bytes + _NODE + uscc.encode() + _SEP + credential.encode()).digest()
+
+
+def conflicts_by_subject(conflicts: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """{uscc: {credential, …}} from (uscc, credential) pairs."""
+    result: dict[str, set[str]] = {}
+    for uscc, credential in conflicts:
+        result.setdefault(uscc, set()).add(credential)
+    return result
+
+
+@dataclass
+class Matching:
+    """The state of §3's matching: teams, loads and who may no longer serve which subject."""
+
+    seed: bytes
+    pool: Sequence[str]
+    team_size: int
+    conflicts: Mapping[str, set[str]]
+    teams: dict[str, list[str]] = field(default_factory=dict)
+    loads: dict[str, int] = field(default_factory=dict)
+    # Inspectors replaced out of a subject stay out of its candidates (§3.5).
+    removed: dict[str, set[str]] = field(default_factory=dict)
+    # Pool members grouped by load, so a subject hashes only the lowest-load groups it needs.
+    levels: dict[int, set[str]] = field(default_factory=dict)
+    in_pool: set[str] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        if self.team_size < 2:
+            raise DrawError("team_size must be at least 2")
+        for credential in self.pool:
+            self.loads[credential] = 0
+        self.levels = {0: set(self.pool)} if self.pool else {}
+        self.in_pool = set(self.pool)
+
+    def shift(self, credential: str, delta: int) -> None:
+        """Change one inspector's load (the number of subjects currently held)."""
+        load = self.loads.get(credential, 0)
+        self.loads[credential] = load + delta
+        if credential in self.in_pool:
+            group = self.levels[load]
+            group.discard(credential)
+            if not group:
+                del self.levels[load]
+            self.levels.setdefault(load + delta, set()).add(credential)
+
+    def barred(self, uscc: str) -> set[str]:
+        """Not candidates for u: conflicts, u's team, inspectors replaced out of u (§3.3, §3.5)."""
+        return (
+            self.conflicts.get(uscc, set())
+            | set(self.teams.get(uscc, ()))
+            | self.removed.get(uscc, set())
+        )
+
+    def best(self, uscc: str, count: int) -> list[str]:
+        """The first `count` candidates for u by (load, match(u, c)) ascending (§3.3)."""
+        barred = self.barred(uscc)
+        prefix = self.seed + _NODE + uscc.encode() + _SEP
+        chosen: list[str] = []
+        # Lower loads always come first, so walk the load groups upwards; within a group the
+        # order is match(u, c), unique per c, and only groups reached need hashing.
+        for load in sorted(self.levels):
+            group = [c for c in self.levels[load] if c not in barred]
+            keyed = sorted((_sha256(prefix + c.encode()).digest(), c) for c in group)
+            chosen.extend(c for _, c in keyed[: count - len(chosen)])
+            if len(chosen) == count:
+                return chosen
+        raise InsufficientInspectors(uscc, len(chosen), count)
+
+    def assign(self, uscc: str) -> list[str]:
+        """Give subject u its team of team_size and raise their loads (§3.3)."""
+        if uscc in self.teams:
+            raise DrawError(f"subject {uscc} is matched twice")
+        team = self.best(uscc, self.team_size)
+        self.teams[uscc] = team
+        for credential in team:
+            self.shift(credential, 1)
+        return team
+
+    def replacement_for(self, uscc: str, out: str) -> str:
+        """Who replaces `out` on u's team: the next candidate of §3.3 given current loads (§3.5)."""
+        team = self.teams.get(uscc)
+        if team is None:
+            raise DrawError(f"subject {uscc} has no team")
+        if out not in team:
+            raise DrawError(f"inspector {out} is not on the team of {uscc}")
+        # Current load = subjects currently held; `out` no longer holds u (and is barred from u).
+        self.shift(out, -1)
+        try:
+            return self.best(uscc, 1)[0]
+        finally:
+            self.shift(out, 1)
+
+    def replace(self, uscc: str, out: str, incoming: str) -> None:
+        """Apply a replacement: `incoming` takes `out`'s place on u's team (same position)."""
+        team = self.teams[uscc]
+        if out not in team:
+            raise DrawError(f"inspector {out} is not on the team of {uscc}")
+        if incoming in team or incoming not in self.in_pool:
+            raise DrawError(f"inspector {incoming} cannot join the team of {uscc}")
+        team[team.index(out)] = incoming
+        self.shift(out, -1)
+        self.shift(incoming, 1)
+        self.removed.setdefault(uscc, set()).add(out)
+
+    def team_list(self) -> list[dict]:
+        """The teams in §4's shape, in the order subjects were matched (rank order)."""
+        return [{"uscc": u, "inspectors": list(team)} for u, team in self.teams.items()]
+
+
+def new_matching(
+    seed_bytes: bytes,
+    pool: Sequence[str],
+    team_size: int,
+    conflicts: Iterable[tuple[str, str]] = (),
+) -> Matching:
+    """An empty matching over a sorted pool (checked), with conflicts as (uscc, credential)."""
+    check_sorted_unique(pool, "pool")
+    return Matching(seed_bytes, pool, team_size, conflicts_by_subject(conflicts))
+
+
+def match_teams(
+    seed_bytes: bytes,
+    selected: Sequence[str],
+    pool: Sequence[str],
+    team_size: int,
+    conflicts: Iterable[tuple[str, str]] = (),
+) -> list[dict]:
+    """Teams for the selected USCCs (given in rank order) per §3.3, in §4's shape."""
+    matching = new_matching(seed_bytes, pool, team_size, conflicts)
+    for uscc in selected:
+        matching.assign(uscc)
+    return matching.team_list()
+
+
+def matching_from_teams(
+    seed_bytes: bytes,
+    teams: Sequence[Mapping],
+    pool: Sequence[str],
+    team_size: int,
+    conflicts: Iterable[tuple[str, str]] = (),
+    amendments: Sequence[Mapping] = (),
+) -> Matching:
+    """The matching state after the drawn teams and the given amendments (already checked)."""
+    matching = new_matching(seed_bytes, pool, team_size, conflicts)
+    for team in teams:
+        members = list(team["inspectors"])
+        matching.teams[team["uscc"]] = members
+        for credential in members:
+            matching.shift(credential, 1)
+    for amendment in amendments:
+        if amendment.get("kind") == REPLACEMENT:
+            matching.replace(amendment["uscc"], amendment["out"], amendment["in"])
+    return matching
+
+
+def replace_inspector(
+    seed_bytes: bytes,
+    teams: Sequence[Mapping],
+    pool: Sequence[str],
+    team_size: int,
+    conflicts: Iterable[tuple[str, str]],
+    amendments: Sequence[Mapping],
+    uscc: str,
+    out: str,
+) -> str:
+    """The incoming inspector for `out` on u's team, after the drawn teams and amendments (§3.5)."""
+    matching = matching_from_teams(seed_bytes, teams, pool, team_size, conflicts, amendments)
+    return matching.replacement_for(uscc, out)
+
+
+def current_teams(teams: Sequence[Mapping], amendments: Sequence[Mapping] = ()) -> list[dict]:
+    """The drawn teams with the replacement amendments applied, in §4's shape."""
+    result = {t["uscc"]: list(t["inspectors"]) for t in teams}
+    for amendment in amendments:
+        if amendment.get("kind") == REPLACEMENT:
+            team = result[amendment["uscc"]]
+            team[team.index(amendment["out"])] = amendment["in"]
+    return [{"uscc": u, "inspectors": team} for u, team in result.items()]
+
+
+# --- §4 the bundle -----------------------------------------------------------------------------
+
+
+def _timestamp(value: str | datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
+
+
+def randomness_commit_reveal(
+    commitment_hex: str, secret: bytes | None = None, witness: str | None = None
+) -> dict:
+    """§4's randomness object for commit-reveal: S and W only once drawn (never at announcement)."""
+    if (secret is None) != (witness is None):
+        raise DrawError("the secret is revealed together with the witness input, at the draw")
+    if secret is not None and commitment(secret) != commitment_hex:
+        raise DrawError("the secret does not match the published commitment")
+    return {
+        "source": COMMIT_REVEAL,
+        "commitment": commitment_hex,
+        "secret": secret.hex() if secret is not None else None,
+        "witness_input": normalise_witness(witness) if witness is not None else None,
+    }
+
+
+def randomness_beacon(beacon: str, round_: int, randomness: bytes, signature: bytes) -> dict:
+    """§4's randomness object for a public beacon round."""
+    return {
+        "source": BEACON,
+        "beacon": beacon,
+        "round": round_,
+        "randomness": randomness.hex(),
+        "signature": signature.hex(),
+    }
+
+
+def amendment(
+    uscc: str, out: str, incoming: str, reason: str, approved_by: str, at: str | datetime
+) -> dict:
+    """A replacement amendment in §4's shape."""
+    return {
+        "kind": REPLACEMENT,
+        "uscc": uscc,
+        "out": out,
+        "in": incoming,
+        "reason": reason,
+        "approved_by": approved_by,
+        "at": _timestamp(at),
+    }
+
+
+def build_bundle(
+    *,
+    draw_id: str,
+    task_number: str,
+    task_name: str,
+    announced_at: str | datetime,
+    drawn_at: str | datetime | None,
+    filters: str,
+    exclusions: str,
+    ratio: str | None,
+    k: int,
+    m: int,
+    members: Sequence[str],
+    root: str,
+    randomness: Mapping,
+    seed_hex: str | None,
+    selected: Sequence[tuple[str, str]],
+    alternates: Sequence[tuple[str, str]],
+    pool_root_hex: str,
+    team_size: int,
+    teams: Sequence[Mapping],
+    pool: Sequence[str] | None = None,
+    amendments: Sequence[Mapping] = (),
+    conflicts: Iterable[tuple[str, str]] | None = None,
+) -> dict:
+    """The bundle exactly in §4's JSON shape; `pool` and `conflicts` only when given."""
+    matching: dict = {"pool_root": pool_root_hex, "team_size": team_size}
+    if pool is not None:
+        matching["pool"] = list(pool)
+    matching["teams"] = [{"uscc": t["uscc"], "inspectors": list(t["inspectors"])} for t in teams]
+    bundle = {
+        "protocol": PROTOCOL,
+        "draw_id": str(draw_id),
+        "task": {"number": task_number, "name": task_name},
+        "announced_at": _timestamp(announced_at),
+        "drawn_at": _timestamp(drawn_at),
+        "rules": {"filters": filters, "exclusions": exclusions, "ratio": ratio, "k": k, "m": m},
+        "population": {"n": len(members), "root": root, "members": list(members)},
+        "randomness": dict(randomness),
+        "seed": seed_hex,
+        "selected": [{"uscc": u, "rank": r} for u, r in selected],
+        "alternates": [{"uscc": u, "rank": r} for u, r in alternates],
+        "matching": matching,
+        "amendments": [dict(a) for a in amendments],
+    }
+    if conflicts is not None:
+        # The internal (auditors') bundle only: conflicts are personal data.
+        bundle["conflicts"] = [
+            {"uscc": u, "inspector": c} for u, c in sorted(set(map(tuple, conflicts)))
+        ]
+    return bundle
+
+
+@dataclass
+class DrawResult:
+    """Everything §2–§3 derive from the announcement and the entropy."""
+
+    root: str
+    seed: bytes
+    selected: list[tuple[str, str]]
+    alternates: list[tuple[str, str]]
+    teams: list[dict]
+
+
+def compute_draw(
+    *,
+    draw_id: str,
+    members: Sequence[str],
+    k: int,
+    m: int,
+    entropy: bytes,
+    pool: Sequence[str],
+    team_size: int,
+    conflicts: Iterable[tuple[str, str]] = (),
+) -> DrawResult:
+    """Run §1.2 and §2–§3 on a canonical population: root, seed, selection, alternates, teams."""
+    root = population_root(members)
+    seed_bytes = seed(str(draw_id), root, entropy)
+    selected, alternates = draw_objects(seed_bytes, members, k, m)
+    teams = match_teams(seed_bytes, [u for u, _ in selected], pool, team_size, conflicts)
+    return DrawResult(root, seed_bytes, selected, alternates, teams)
