@@ -57,6 +57,7 @@ lock: | $(VENV)/bin/activate
 
 bench: install
 	$(PY) -m bench.directory_listing
+	$(PY) -m bench.draw
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -122,4 +122,9 @@ def api_item(code: str):
         flask_smorest.abort(404, message="没有该编码的事项")
     methods = queries.method_codes(db.session)
     return {**queries.item_record(item, methods), "history": change_history(item, methods)}
-__import__("server.public.plan_views", fromlist=["register"]).register(bp)  # annual plans
+
+
+# The annual plans' public pages live in their own module and add their routes to `bp`.
+from server.public import plan_views  # noqa: E402 - needs `bp` defined above
+
+plan_views.register(bp)

@@ -15,6 +15,9 @@ DESKTOP = {"width": 1280, "height": 800}
 PAGES = [
     ("/", "您好", "office1"),
     ("/items", "抽查事项", "head1"),
+    ("/plans", "年度", "head1"),
+    ("/tasks", "抽查任务", "head1"),
+    ("/checklists", "检查", "head1"),
     ("/subjects", "检查对象", "office1"),
     ("/subjects?risk=any", "检查对象", "office1"),
     ("/inspectors", "执法证已过期", "office1"),
@@ -53,7 +56,7 @@ def test_main_console_pages_render_in_chinese_and_fit_the_screen(
     context.close()
 
 
-def test_public_item_list_needs_no_sign_in(browser, live_server, screenshot_dir):
+def test_public_item_list_and_plans_need_no_sign_in(browser, live_server, screenshot_dir):
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
     response = page.goto(f"{live_server}/public/items")
@@ -61,6 +64,11 @@ def test_public_item_list_needs_no_sign_in(browser, live_server, screenshot_dir)
     assert "单用途商业预付卡" in page.inner_text("main")
     assert_fits_width(page)
     page.screenshot(path=str(screenshot_dir / "public_items-390.png"), full_page=True)
+    response = page.goto(f"{live_server}/public/plans")
+    assert response.status == 200
+    assert "年度抽查工作计划" in page.inner_text("body")
+    assert_fits_width(page)
+    page.screenshot(path=str(screenshot_dir / "public_plans-390.png"), full_page=True)
     context.close()
 
 
