@@ -198,21 +198,9 @@ def import_template(kind: str):
     return response
 
 
-_registered: set[int] = set()
-
-
 def register(bp: Blueprint) -> None:
-    """Add the import pages to the directory blueprint (once, however often it is called)."""
-    if id(bp) in _registered:
-        return
-    _registered.add(id(bp))
+    """Add the import pages to the directory blueprint."""
     guard = roles_required(*IMPORTERS)
     bp.add_url_rule("/imports", "imports", guard(imports), methods=["GET", "POST"])
     bp.add_url_rule("/imports/result/<token>", "imports_result", guard(imports_result))
     bp.add_url_rule("/imports/template/<kind>.xlsx", "import_template", guard(import_template))
-
-
-# views.py imports this module at its end; importing it first works too (views runs first).
-from server.directory.views import bp as _bp  # noqa: E402
-
-register(_bp)

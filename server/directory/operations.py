@@ -17,6 +17,7 @@ from server.directory.models import (
     Conflict,
     Inspector,
     InspectorExpertise,
+    Region,
     Subject,
     SubjectRiskFlag,
     SubjectScope,
@@ -46,6 +47,62 @@ class DirectoryError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+# ---- regions ----------------------------------------------------------------------------------
+
+
+def _region_state(region: Region) -> dict:
+    return {
+        "code": region.code,
+        "name": region.name,
+        "parent_code": region.parent_code,
+        "sort": region.sort,
+        "is_active": region.is_active,
+    }
+
+
+def create_region(session: Session, *, actor: Actor, data: dict) -> Region:
+    """Add a street or town of the zone; imports must name a known region."""
+    if session.get(Region, data["code"]) is not None:
+        raise DirectoryError("该区域代码已存在", "code")
+    if session.scalars(select(Region).where(Region.name == data["name"])).first() is not None:
+        raise DirectoryError("该区域名称已存在", "name")
+    region = Region(
+        code=data["code"],
+        name=data["name"],
+        parent_code=data.get("parent_code"),
+        sort=data.get("sort", 0),
+    )
+    session.add(region)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="region.create", object_type="region",
+        object_id=region.code, state=_region_state(region),
+    )  # fmt: skip
+    return region
+
+
+def update_region(session: Session, *, actor: Actor, region: Region, data: dict) -> bool:
+    """Rename, re-sort or (de)activate a region; its code never changes (subjects refer to it)."""
+    if data.get("name") and data["name"] != region.name:
+        clash = session.scalars(select(Region).where(Region.name == data["name"])).first()
+        if clash is not None:
+            raise DirectoryError("该区域名称已存在", "name")
+    before = _region_state(region)
+    for key in ("name", "sort", "is_active"):
+        if key in data:
+            setattr(region, key, data[key])
+    after = _region_state(region)
+    if after == before:
+        return False
+    session.flush()
+    audit.record(
+        session, actor=actor, action="region.update", object_type="region",
+        object_id=region.code, state=after,
+        details={"changed": sorted(k for k in after if after[k] != before[k])},
+    )  # fmt: skip
+    return True
 
 
 # ---- subjects ---------------------------------------------------------------------------------

@@ -197,6 +197,23 @@ class ConflictArgs(Schema):
             raise ValidationError(str(error)) from None
 
 
+class RegionArgs(Schema):
+    """A region of the zone as entered by an admin (the code is fixed once created)."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9A-Za-z_-]{1,32}$", error="代码只能包含字母、数字、- 或 _"),
+    )
+    name = fields.String(required=True, validate=validate.Length(min=2, max=60))
+    sort = fields.Integer(load_default=0, validate=validate.Range(min=0, max=9999))
+    is_active = YesNo(load_default=True)
+
+    @post_load
+    def _normalise(self, data: dict, **kwargs) -> dict:
+        data["code"], data["name"] = data["code"].strip().upper(), data["name"].strip()
+        return data
+
+
 class RiskFlagArgs(Schema):
     flag = _VocabField(vocab.RISK_FLAGS, required=True)
     note = fields.String(load_default=None, validate=validate.Length(max=1000))

@@ -6,8 +6,6 @@ and render. A refused form re-renders with 422 and nothing is written (transacti
 
 from __future__ import annotations
 
-import importlib.util
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -551,6 +549,8 @@ def conflicts_end(conflict_id: str):
     return redirect(url_for("directory.conflicts"))
 
 
-# The import pages (import_views.py, built separately) add their routes to `bp` when imported.
-if importlib.util.find_spec("server.directory.import_views") is not None:
-    from server.directory import import_views  # noqa: E402, F401
+# The import and region pages live in their own modules and add their routes to `bp`.
+from server.directory import import_views, region_views  # noqa: E402
+
+import_views.register(bp)
+region_views.register(bp)

@@ -238,7 +238,8 @@ def publish_plan(session: Session, *, actor: Actor, plan: AnnualPlan) -> PlanVer
     if plan.state != FILED:
         raise PlanError(N_("计划须先报备，才能公开"), status=409)
     _refuse_open_findings(session, plan, gettext("公开"))
-    version = _new_version(session, actor, plan, gettext("首次公开"))
+    # The public record keeps the bureau's language whatever the publisher's UI language.
+    version = _new_version(session, actor, plan, "首次公开")
     plan.state = PUBLISHED
     plan.published_at = version.created_at
     plan.published_by_id = actor.id

@@ -7,11 +7,12 @@ import decimal
 from flask_babel import gettext as _
 
 from server.directory.vocab import RISK_FLAGS, SUBJECT_KINDS, SUBJECT_SCALES
+from server.i18n import N_
 from server.items.present import number
 from server.plans.models import DRAFT, FILED, PUBLISHED
 from server.plans.rules import RULE_NAMES
 
-STATE_LABELS = {DRAFT: "草稿", FILED: "已报备", PUBLISHED: "已公开"}
+STATE_LABELS = {DRAFT: N_("草稿"), FILED: N_("已报备"), PUBLISHED: N_("已公开")}
 STATE_BADGES = {DRAFT: "", FILED: "warn", PUBLISHED: "ok"}
 
 

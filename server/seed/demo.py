@@ -17,7 +17,6 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.audit import operations as audit
 from server.audit.operations import CLI
 from server.auth import operations as auth_ops
 from server.auth.models import Department, User
@@ -208,28 +207,19 @@ def _departments(session: Session, created) -> dict[str, Department]:
 
 
 def _regions(session: Session, created) -> None:
-    """Regions are reference data without an operation of their own; their creation is still
-    recorded in the audit trail like any other write."""
     existing = set(session.scalars(select(Region.code)))
     zone_code, zone_name = data.ZONE
     wanted = [(zone_code, zone_name, None, 0)] + [
         (code, name, zone_code, n) for n, (code, name) in enumerate(data.REGIONS, start=1)
     ]
     for code, name, parent, sort in wanted:
-        if code in existing:
-            continue
-        region = Region(code=code, name=name, parent_code=parent, sort=sort)
-        session.add(region)
-        session.flush()
-        audit.record(
-            session,
-            actor=CLI,
-            action="region.create",
-            object_type="region",
-            object_id=code,
-            state={"code": code, "name": name, "parent_code": parent, "sort": sort},
-        )
-        created["regions"] += 1
+        if code not in existing:
+            directory_ops.create_region(
+                session,
+                actor=CLI,
+                data={"code": code, "name": name, "parent_code": parent, "sort": sort},
+            )
+            created["regions"] += 1
 
 
 def _users(session: Session, departments: dict[str, Department], password: str, created) -> None:
