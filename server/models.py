@@ -25,3 +25,4 @@ from server.tasks.models import (  # noqa: F401
     TaskItem,
     TaskNumberCounter,
 )
+from server.draws.models import Draw, DrawAssignment, DrawSelection  # noqa: F401

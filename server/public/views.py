@@ -128,3 +128,8 @@ def api_item(code: str):
 from server.public import plan_views  # noqa: E402 - needs `bp` defined above
 
 plan_views.register(bp)
+
+# The draws' public pages (DSR-v1) likewise.
+from server.public import draw_views  # noqa: E402 - needs `bp` defined above
+
+draw_views.register(bp)
