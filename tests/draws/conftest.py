@@ -7,13 +7,10 @@ tests/tasks/conftest.py (fixtures there are visible only under their own folders
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import itertools
 
 import pytest
 
-from server.audit.operations import SYSTEM, Actor
-from server.directory import identifiers
+from server.audit.operations import Actor
 from tests.conftest import ConsoleClient
 from tests.draws.support import drawn_bundle
 
@@ -29,99 +26,8 @@ def bundle() -> dict:
 # ---- directory -----------------------------------------------------------------------------------
 
 
-def make_uscc(n: int, *, prefix: str = "91110108") -> str:
-    """A valid USCC numbered `n` (both check characters right)."""
-    org8 = f"{n:08d}"
-    first17 = prefix + org8 + identifiers.org_code_check_char(org8)
-    return first17 + identifiers.uscc_check_char(first17)
-
-
 def actor_of(user) -> Actor:
     return Actor(user.id, f"user:{user.username}")
-
-
-@pytest.fixture
-def make_region(db):
-    from server.directory.models import Region
-
-    def factory(code: str = "HG", name: str = "皇冠街道") -> Region:
-        region = db.session.get(Region, code)
-        if region is None:
-            region = Region(code=code, name=name)
-            db.session.add(region)
-            db.session.commit()
-        return region
-
-    return factory
-
-
-@pytest.fixture
-def make_subject(db, make_region):
-    """A subject through the operation; `departments=[...]` sets its scope."""
-    from server.directory.operations import create_subject
-
-    counter = itertools.count(1)
-
-    def factory(**overrides):
-        n = next(counter)
-        region_code = overrides.pop("region_code", None) or make_region().code
-        departments = overrides.pop("departments", [])
-        data = {
-            "uscc": make_uscc(n),
-            "name": f"测试企业{n}有限公司",
-            "kind": "enterprise",
-            "scale": "small",
-            "region_code": region_code,
-            "address": f"测试路{n}号",
-            "legal_rep": None,
-            "contact_name": None,
-            "contact_phone": None,
-            "business_scope": None,
-            "established_on": None,
-            "status": "active",
-            "department_ids": [d.id for d in departments],
-            "tags": [],
-            "risk_flags": None,
-        }
-        data.update(overrides)
-        subject = create_subject(db.session, actor=SYSTEM, data=data)
-        db.session.commit()
-        return subject
-
-    return factory
-
-
-@pytest.fixture
-def make_inspector(db, make_department):
-    """An inspector through the operation, credential valid from the year before to the next."""
-    from server.directory.operations import create_inspector
-
-    counter = itertools.count(1)
-
-    def factory(**overrides):
-        n = next(counter)
-        department = overrides.pop("department", None) or make_department()
-        data = {
-            "name": f"检查员{n:03d}",
-            "id_number": None,
-            "phone": None,
-            "department_id": department.id,
-            "credential_no": f"ZF{n:06d}",
-            "credential_issuer": "北京市人民政府",
-            "credential_valid_from": dt.date(YEAR - 1, 1, 1),
-            "credential_valid_until": dt.date(YEAR + 1, 12, 31),
-            "qualification": "law_enforcement",
-            "is_team_lead_qualified": False,
-            "is_active": True,
-            "user_id": None,
-            "expertise": [],
-        }
-        data.update(overrides)
-        inspector = create_inspector(db.session, actor=SYSTEM, data=data)
-        db.session.commit()
-        return inspector
-
-    return factory
 
 
 # ---- tasks ---------------------------------------------------------------------------------------

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from server.audit.operations import SYSTEM
-from tests.directory.conftest import make_uscc
 
 
 @pytest.fixture
@@ -48,44 +45,6 @@ def make_plan(db, dept, items):
         )
         db.session.commit()
         return plan
-
-    return factory
-
-
-@pytest.fixture
-def make_subject(db):
-    """A subject in the directory (scope, tags, risk flags as in the directory's args)."""
-    from server.directory.models import Region
-    from server.directory.operations import create_subject
-
-    counter = itertools.count(1)
-
-    def factory(departments=(), tags=(), risk_flags=None, **overrides):
-        if db.session.get(Region, "HG") is None:
-            db.session.add(Region(code="HG", name="皇冠街道"))
-            db.session.flush()
-        n = next(counter)
-        data = {
-            "uscc": make_uscc(n),
-            "name": f"测试企业{n}有限公司",
-            "kind": "enterprise",
-            "scale": "small",
-            "region_code": "HG",
-            "address": f"测试路{n}号",
-            "legal_rep": None,
-            "contact_name": None,
-            "contact_phone": None,
-            "business_scope": None,
-            "established_on": None,
-            "status": "active",
-            "department_ids": [d.id for d in departments],
-            "tags": list(tags),
-            "risk_flags": risk_flags,
-        }
-        data.update(overrides)
-        subject = create_subject(db.session, actor=SYSTEM, data=data)
-        db.session.commit()
-        return subject
 
     return factory
 

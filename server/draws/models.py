@@ -1,0 +1,129 @@
+"""A task's DSR-v1 draw: the announcement, the revealed randomness, selections and teams."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.orm import Base, UUIDPrimaryKey, utcnow
+from server.tasks.models import Task
+
+ANNOUNCED, DRAWN = "announced", "drawn"
+
+
+class Draw(UUIDPrimaryKey, Base):
+    """One draw of one task; `id` is the protocol's draw_id. Frozen once drawn (amendments only)."""
+
+    __tablename__ = "draws"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), unique=True)
+    year: Mapped[int] = mapped_column(index=True)  # the task's year: the yearly cap counts by it
+    state: Mapped[str] = mapped_column(String(12), default=ANNOUNCED, index=True)
+    announced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    announced_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    drawn_at: Mapped[dt.datetime | None]
+    drawn_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    # The rules in plain Chinese, as published.
+    filters_text: Mapped[str] = mapped_column(Text)
+    exclusions_text: Mapped[str] = mapped_column(Text)
+
+    # The population snapshot. Members are the sorted USCC list as one JSON array: simple and
+    # exactly what the bundle publishes; ~20 bytes a member, so 10^6 members is a ~20 MB value —
+    # acceptable for a yearly handful of draws, but a side table would be needed beyond that.
+    population_n: Mapped[int]
+    population_root: Mapped[str] = mapped_column(String(64))
+    population_members: Mapped[list] = mapped_column(JSON, default=list)
+    k: Mapped[int]
+    m: Mapped[int]
+    ratio: Mapped[str | None] = mapped_column(String(12))
+
+    source: Mapped[str] = mapped_column(String(20), default="commit-reveal")
+    commitment: Mapped[str] = mapped_column(String(64))
+    # The commit-reveal secret S (hex). Never shown before the draw: the public bundle and page
+    # read it only when state == "drawn".
+    secret_hex: Mapped[str] = mapped_column(String(64))
+    witness_input: Mapped[str | None] = mapped_column(Text)
+    seed_hex: Mapped[str | None] = mapped_column(String(64))
+
+    pool_root: Mapped[str] = mapped_column(String(64))
+    pool_members: Mapped[list] = mapped_column(JSON, default=list)  # sorted credential numbers
+    team_size: Mapped[int]
+    # Internal only (personal data): [[uscc, credential], ...] as used by the matching.
+    conflicts: Mapped[list | None] = mapped_column(JSON)
+    # The public §4 bundle, frozen at the draw (amendments are appended later).
+    bundle: Mapped[dict | None] = mapped_column(JSON)
+
+    task: Mapped[Task] = relationship(lazy="joined")
+    selections: Mapped[list[DrawSelection]] = relationship(
+        cascade="all, delete-orphan", order_by="DrawSelection.position", lazy="selectin"
+    )
+    assignments: Mapped[list[DrawAssignment]] = relationship(
+        cascade="all, delete-orphan", order_by="DrawAssignment.position", lazy="selectin"
+    )
+
+    def audit_state(self) -> dict:
+        # No secret here: the audit log is read by more people than the draw's officers.
+        return {
+            "task_id": self.task_id,
+            "state": self.state,
+            "population_n": self.population_n,
+            "population_root": self.population_root,
+            "k": self.k,
+            "m": self.m,
+            "ratio": self.ratio,
+            "source": self.source,
+            "commitment": self.commitment,
+            "witness_input": self.witness_input,
+            "seed": self.seed_hex,
+            "pool_root": self.pool_root,
+            "team_size": self.team_size,
+        }
+
+
+class DrawSelection(UUIDPrimaryKey, Base):
+    """A selected subject or an alternate, in rank order (`position` from 0 within each list)."""
+
+    __tablename__ = "draw_selections"
+    __table_args__ = (UniqueConstraint("draw_id", "uscc"),)
+
+    draw_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("draws.id", ondelete="CASCADE"), index=True
+    )
+    uscc: Mapped[str] = mapped_column(String(18))
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
+    rank: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int]
+    is_alternate: Mapped[bool] = mapped_column(default=False)
+
+
+class DrawAssignment(UUIDPrimaryKey, Base):
+    """One inspector on one selected subject's team; the lead is designated afterwards."""
+
+    __tablename__ = "draw_assignments"
+    __table_args__ = (UniqueConstraint("draw_id", "uscc", "credential_no"),)
+
+    draw_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("draws.id", ondelete="CASCADE"), index=True
+    )
+    uscc: Mapped[str] = mapped_column(String(18))
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
+    inspector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspectors.id"), index=True)
+    credential_no: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int]  # subject's rank position × team_size + place in its team
+    is_team_lead: Mapped[bool] = mapped_column(default=False)
+    designated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    designated_at: Mapped[dt.datetime | None]
+
+    def audit_state(self) -> dict:
+        return {
+            "draw_id": self.draw_id,
+            "uscc": self.uscc,
+            "credential_no": self.credential_no,
+            "is_team_lead": self.is_team_lead,
+            "designated_by_id": self.designated_by_id,
+            "designated_at": self.designated_at,
+        }
