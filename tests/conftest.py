@@ -411,6 +411,18 @@ def make_inspector(db, make_department):
     return factory
 
 
+@pytest.fixture
+def signed_in_as(app):
+    """A new browser signed in as an existing user: `signed_in_as("head1")`."""
+
+    def sign_in(username: str) -> ConsoleClient:
+        browser = ConsoleClient(app.test_client())
+        assert browser.login(username).status_code == 302
+        return browser
+
+    return sign_in
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"

@@ -10,8 +10,7 @@ import dataclasses
 
 import pytest
 
-from server.audit.operations import Actor
-from tests.conftest import ConsoleClient
+from server.auth.operations import actor_for as actor_of
 from tests.draws.support import drawn_bundle
 
 YEAR = 2026
@@ -24,10 +23,6 @@ def bundle() -> dict:
 
 
 # ---- directory -----------------------------------------------------------------------------------
-
-
-def actor_of(user) -> Actor:
-    return Actor(user.id, f"user:{user.username}")
 
 
 # ---- tasks ---------------------------------------------------------------------------------------
@@ -96,15 +91,9 @@ def approved_task(db, bureau):
 
 
 @pytest.fixture
-def browser(app):
+def browser(signed_in_as):
     """A browser signed in as `username`: `browser("head1")`."""
-
-    def sign_in(username: str) -> ConsoleClient:
-        client = ConsoleClient(app.test_client())
-        assert client.login(username).status_code == 302
-        return client
-
-    return sign_in
+    return signed_in_as
 
 
 @pytest.fixture

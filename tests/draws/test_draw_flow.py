@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
+from server.auth.operations import actor_for as actor_of
 from server.directory.models import Conflict
 from server.draws import operations
 from server.draws.models import Draw, DrawAssignment, DrawSelection
 from server.draws.operations import DrawError
-from tests.draws.conftest import actor_of
 from tests.draws.support import run_verifier
 
 WITNESS = "3 6 1 5 2 / 王某 李某"

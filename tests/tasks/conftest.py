@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from server.audit.operations import SYSTEM, Actor
-from tests.conftest import ConsoleClient
+from server.audit.operations import SYSTEM
+from server.auth.operations import actor_for as actor_of
 
 YEAR = 2026
 
@@ -22,10 +22,6 @@ class Bureau:
     owner: object  # back_office of `department`, sets tasks up
     other_head: object  # dept_head of `other_department`
     item: object
-
-
-def actor_of(user) -> Actor:
-    return Actor(user.id, f"user:{user.username}")
 
 
 @pytest.fixture
@@ -120,15 +116,9 @@ def advance(db, bureau):
 
 
 @pytest.fixture
-def browser(app):
+def browser(signed_in_as):
     """A browser signed in as `username`: `browser("head1")`."""
-
-    def sign_in(username: str) -> ConsoleClient:
-        client = ConsoleClient(app.test_client())
-        assert client.login(username).status_code == 302
-        return client
-
-    return sign_in
+    return signed_in_as
 
 
 def page_text(response) -> str:

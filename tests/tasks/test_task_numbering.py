@@ -7,9 +7,9 @@ import threading
 from sqlalchemy.orm import Session
 
 from server.audit.operations import SYSTEM
+from server.auth.operations import actor_for as actor_of
 from server.tasks import operations
 from server.tasks.models import Task
-from tests.tasks.conftest import actor_of
 
 
 def _submit(db, bureau, task):

@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
 from server.audit.operations import SYSTEM
+from server.auth.operations import actor_for as actor_of
 from server.tasks import operations, workflow
 from server.tasks.models import Task, TaskEvent
 from server.tasks.operations import TaskConflict, TaskForbidden
-from tests.tasks.conftest import PATH, actor_of
+from tests.tasks.conftest import PATH
 
 
 def _counts(db, task):
