@@ -26,3 +26,4 @@ from server.tasks.models import (  # noqa: F401
     TaskNumberCounter,
 )
 from server.draws.models import Draw, DrawAssignment, DrawSelection  # noqa: F401
+from server.visits.models import MergeDecision, MergeProposal, Visit, VisitTask  # noqa: F401

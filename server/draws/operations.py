@@ -15,7 +15,7 @@ from server.clock import SHANGHAI
 from server.directory.models import Inspector, Region, Subject, SubjectRiskFlag
 from server.directory.operations import conflicted_pairs
 from server.directory.vocab import QUALIFICATIONS, RISK_FLAGS, SUBJECT_KINDS, SUBJECT_SCALES, zh
-from server.draws import dsr
+from server.draws import dsr, persist
 from server.draws.models import ANNOUNCED, DRAWN, Draw, DrawAssignment, DrawSelection
 from server.i18n import N_
 from server.orm import utcnow
@@ -23,6 +23,7 @@ from server.tasks import operations as task_ops
 from server.tasks import queries as task_queries
 from server.tasks import workflow
 from server.tasks.models import Task
+from server.visits import operations as visit_ops
 
 # domain.md: no subject is checked more than twice a year unless it is flagged high-risk.
 YEARLY_CAP = 2
@@ -340,32 +341,12 @@ def draw_objects(
     draw.state, draw.drawn_at, draw.drawn_by_id = DRAWN, now, getattr(user, "id", None)
     draw.witness_input, draw.seed_hex = witness, result.seed.hex()
     draw.conflicts = [list(pair) for pair in conflicts]
-    for alternate, rows in ((False, result.selected), (True, result.alternates)):
-        for position, (uscc, rank_hex) in enumerate(rows):
-            draw.selections.append(
-                DrawSelection(
-                    uscc=uscc,
-                    subject_id=subjects[uscc],
-                    rank=rank_hex,
-                    position=position,
-                    is_alternate=alternate,
-                )
-            )
-    for index, team in enumerate(result.teams):
-        for place, credential in enumerate(team["inspectors"]):
-            draw.assignments.append(
-                DrawAssignment(
-                    uscc=team["uscc"],
-                    subject_id=subjects[team["uscc"]],
-                    inspector_id=inspectors[credential],
-                    credential_no=credential,
-                    position=index * draw.team_size + place,
-                )
-            )
+    persist.store_result(session, draw, result, subjects, inspectors)
     draw.bundle = _bundle(draw, drawn=True, result=result)
     session.flush()
     task_ops.mark_drawn(session, task, actor=actor, user=user)
     task_ops.mark_matched(session, task, actor=actor, user=user)
+    visit_ops.create_for_draw(session, actor=actor, draw=draw)
     audit.record(
         session,
         actor=actor,

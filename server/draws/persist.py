@@ -1,0 +1,42 @@
+"""Writing a computed draw: its selections (selected + alternates) and its teams."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from server.draws import dsr
+from server.draws.models import Draw, DrawAssignment, DrawSelection
+
+
+def store_result(
+    session: Session,
+    draw: Draw,
+    result: dsr.DrawResult,
+    subjects: dict[str, uuid.UUID],
+    inspectors: dict[str, uuid.UUID],
+) -> None:
+    """Rows for every selected subject and alternate (rank order) and every team member."""
+    for alternate, rows in ((False, result.selected), (True, result.alternates)):
+        for position, (uscc, rank_hex) in enumerate(rows):
+            draw.selections.append(
+                DrawSelection(
+                    uscc=uscc,
+                    subject_id=subjects[uscc],
+                    rank=rank_hex,
+                    position=position,
+                    is_alternate=alternate,
+                )
+            )
+    for index, team in enumerate(result.teams):
+        for place, credential in enumerate(team["inspectors"]):
+            draw.assignments.append(
+                DrawAssignment(
+                    uscc=team["uscc"],
+                    subject_id=subjects[team["uscc"]],
+                    inspector_id=inspectors[credential],
+                    credential_no=credential,
+                    position=index * draw.team_size + place,
+                )
+            )
