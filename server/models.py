@@ -14,6 +14,7 @@ from server.directory.models import (  # noqa: F401
     SubjectScope,
     SubjectTag,
 )
+from server.draws.models import Draw, DrawAssignment, DrawSelection  # noqa: F401
 from server.items.models import Item, ItemVersion  # noqa: F401
 from server.plans.models import AnnualPlan, PlanLine, PlanOverride, PlanVersion  # noqa: F401
 from server.tasks.models import (  # noqa: F401
@@ -25,5 +26,4 @@ from server.tasks.models import (  # noqa: F401
     TaskItem,
     TaskNumberCounter,
 )
-from server.draws.models import Draw, DrawAssignment, DrawSelection  # noqa: F401
 from server.visits.models import MergeDecision, MergeProposal, Visit, VisitTask  # noqa: F401

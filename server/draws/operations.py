@@ -6,27 +6,24 @@ import datetime as dt
 import uuid
 
 from flask_babel import gettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
 from server.clock import SHANGHAI
-from server.directory.models import Inspector, Region, Subject, SubjectRiskFlag
+from server.directory.models import Inspector, Region, Subject
 from server.directory.operations import conflicted_pairs
 from server.directory.vocab import QUALIFICATIONS, RISK_FLAGS, SUBJECT_KINDS, SUBJECT_SCALES, zh
 from server.draws import dsr, persist
-from server.draws.models import ANNOUNCED, DRAWN, Draw, DrawAssignment, DrawSelection
+from server.draws.models import ANNOUNCED, DRAWN, Draw, DrawAssignment
+from server.draws.population import YEARLY_CAP, pool, population
 from server.i18n import N_
 from server.orm import utcnow
 from server.tasks import operations as task_ops
-from server.tasks import queries as task_queries
 from server.tasks import workflow
 from server.tasks.models import Task
 from server.visits import operations as visit_ops
-
-# domain.md: no subject is checked more than twice a year unless it is flagged high-risk.
-YEARLY_CAP = 2
 
 
 class DrawError(Exception):
@@ -91,56 +88,6 @@ def pool_text(task: Task) -> str:
     if filters.get("expertise"):
         text += "；专长为" + "、".join(filters["expertise"])
     return text
-
-
-def times_drawn_this_year(session: Session, year: int):
-    """Selections (not alternates) of each subject in this year's draws, as a subquery.
-
-    There are no visits yet, so "already checked this year" is counted as "selected by a draw of
-    a task of the same year". Tasks cannot be cancelled yet; when they can, their draws must be
-    left out here.
-    """
-    return (
-        select(DrawSelection.subject_id, func.count().label("times"))
-        .join(Draw, Draw.id == DrawSelection.draw_id)
-        .where(Draw.year == year, DrawSelection.is_alternate.is_(False))
-        .group_by(DrawSelection.subject_id)
-        .subquery()
-    )
-
-
-def population(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
-    """(uscc, subject id) of the eligible subjects: filters minus exclusions, sorted by USCC."""
-    counted = times_drawn_this_year(session, task.year)
-    high_risk = select(SubjectRiskFlag.id).where(SubjectRiskFlag.subject_id == Subject.id).exists()
-    stmt = (
-        select(Subject.uscc, Subject.id)
-        .outerjoin(counted, counted.c.subject_id == Subject.id)
-        .where(
-            *task_queries.target_conditions(task),
-            Subject.is_deleted.is_(False),
-            Subject.status == "active",
-            or_(counted.c.times.is_(None), counted.c.times < YEARLY_CAP, high_risk),
-        )
-    )
-    rows = [(uscc.upper(), subject_id) for uscc, subject_id in session.execute(stmt)]
-    # dsr's order: by UTF-8 bytes (= code points), never the database collation.
-    rows.sort()
-    return rows
-
-
-def pool(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
-    """(credential, inspector id) eligible for the task: valid on every day of its window."""
-    stmt = select(Inspector.credential_no, Inspector.id).where(
-        *task_queries.pool_conditions(task),
-        Inspector.is_active.is_(True),
-        or_(
-            Inspector.credential_valid_from.is_(None),
-            Inspector.credential_valid_from <= task.window_start,
-        ),
-        Inspector.credential_valid_until >= task.window_end,
-    )
-    return sorted(tuple(r) for r in session.execute(stmt))
 
 
 def _local(value: dt.datetime | None) -> dt.datetime | None:
