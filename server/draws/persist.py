@@ -1,4 +1,4 @@
-"""Writing a computed draw: its selections (selected + alternates) and its teams."""
+"""Writing a computed draw: its selections (selected + alternates) and its teams, in bulk."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from server.bulk import insert_rows
 from server.draws import dsr
 from server.draws.models import Draw, DrawAssignment, DrawSelection
 
@@ -18,25 +19,34 @@ def store_result(
     inspectors: dict[str, uuid.UUID],
 ) -> None:
     """Rows for every selected subject and alternate (rank order) and every team member."""
-    for alternate, rows in ((False, result.selected), (True, result.alternates)):
-        for position, (uscc, rank_hex) in enumerate(rows):
-            draw.selections.append(
-                DrawSelection(
-                    uscc=uscc,
-                    subject_id=subjects[uscc],
-                    rank=rank_hex,
-                    position=position,
-                    is_alternate=alternate,
-                )
-            )
-    for index, team in enumerate(result.teams):
-        for place, credential in enumerate(team["inspectors"]):
-            draw.assignments.append(
-                DrawAssignment(
-                    uscc=team["uscc"],
-                    subject_id=subjects[team["uscc"]],
-                    inspector_id=inspectors[credential],
-                    credential_no=credential,
-                    position=index * draw.team_size + place,
-                )
-            )
+    selections = [
+        {
+            "id": uuid.uuid4(),
+            "draw_id": draw.id,
+            "uscc": uscc,
+            "subject_id": subjects[uscc],
+            "rank": rank_hex,
+            "position": position,
+            "is_alternate": alternate,
+        }
+        for alternate, rows in ((False, result.selected), (True, result.alternates))
+        for position, (uscc, rank_hex) in enumerate(rows)
+    ]
+    assignments = [
+        {
+            "id": uuid.uuid4(),
+            "draw_id": draw.id,
+            "uscc": team["uscc"],
+            "subject_id": subjects[team["uscc"]],
+            "inspector_id": inspectors[credential],
+            "credential_no": credential,
+            "position": index * draw.team_size + place,
+            "is_team_lead": False,
+        }
+        for index, team in enumerate(result.teams)
+        for place, credential in enumerate(team["inspectors"])
+    ]
+    insert_rows(session, DrawSelection, selections)
+    insert_rows(session, DrawAssignment, assignments)
+    # The relationships were not loaded through the ORM: read them again when next used.
+    session.expire(draw, ["selections", "assignments"])

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.directory.models import Inspector, Subject, SubjectRiskFlag
+from server.directory.operations import conflicted_pairs
+from server.draws import dsr
 from server.draws.models import Draw, DrawSelection
 from server.tasks import queries as task_queries
 from server.tasks.models import Task
 
 # domain.md: no subject is checked more than twice a year unless it is flagged high-risk.
 YEARLY_CAP = 2
+# Rows per IN (...) lookup: under SQLite's 32,766 bound parameters, few round trips elsewhere.
+CHUNK = 5000
 
 
-def times_drawn_this_year(session: Session, year: int):
+def times_drawn_this_year(year: int):
     """Selections (not alternates) of each subject in this year's draws, as a subquery.
 
-    There are no visits yet, so "already checked this year" is counted as "selected by a draw of
-    a task of the same year". Tasks cannot be cancelled yet; when they can, their draws must be
-    left out here.
+    "Already checked this year" is counted as "selected by a draw of a task of the same year"
+    (a subject replaced by an alternate still counts: it was drawn). Cancelled tasks never reach
+    the draw, so they have no selections to leave out.
     """
     return (
         select(DrawSelection.subject_id, func.count().label("times"))
@@ -32,12 +37,16 @@ def times_drawn_this_year(session: Session, year: int):
     )
 
 
-def population(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
-    """(uscc, subject id) of the eligible subjects: filters minus exclusions, sorted by USCC."""
-    counted = times_drawn_this_year(session, task.year)
+def population_statement(task: Task, *, columns: str = "uscc"):
+    """SELECT of the eligible subjects: the task's filters minus the exclusions (§1.1).
+
+    `columns`: "uscc" for the snapshot (all the announcement needs), "uscc_id" for the ids too.
+    """
+    counted = times_drawn_this_year(task.year)
     high_risk = select(SubjectRiskFlag.id).where(SubjectRiskFlag.subject_id == Subject.id).exists()
-    stmt = (
-        select(Subject.uscc, Subject.id)
+    selected = (Subject.uscc,) if columns == "uscc" else (Subject.uscc, Subject.id)
+    return (
+        select(*selected)
         .outerjoin(counted, counted.c.subject_id == Subject.id)
         .where(
             *task_queries.target_conditions(task),
@@ -46,10 +55,34 @@ def population(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
             or_(counted.c.times.is_(None), counted.c.times < YEARLY_CAP, high_risk),
         )
     )
-    rows = [(uscc.upper(), subject_id) for uscc, subject_id in session.execute(stmt)]
-    # dsr's order: by UTF-8 bytes (= code points), never the database collation.
+
+
+def population_usccs(session: Session, task: Task) -> list[str]:
+    """The eligible USCCs in DSR-v1's order (UTF-8 bytes), no duplicates: the snapshot."""
+    # Core rows on the session's connection, not ORM rows: a million of them, one column.
+    rows = session.connection().execute(population_statement(task)).scalars().all()
+    # Sorted here, never by the database collation (Timsort is near-linear on the nearly
+    # sorted output of an index scan).
+    return dsr.canonical_population(rows)
+
+
+def population(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
+    """(uscc, subject id) of the eligible subjects, sorted by USCC."""
+    statement = population_statement(task, columns="uscc_id")
+    rows = [(uscc.upper(), sid) for uscc, sid in session.connection().execute(statement)]
     rows.sort()
     return rows
+
+
+def subject_ids(session: Session, usccs: Iterable[str]) -> dict[str, uuid.UUID]:
+    """Subject id of each USCC (the drawn ones), read in chunks (SQLite caps bound parameters)."""
+    wanted = sorted(set(usccs))
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        stmt = select(Subject.uscc, Subject.id).where(Subject.uscc.in_(chunk))
+        found.update((uscc.upper(), sid) for uscc, sid in session.execute(stmt))
+    return found
 
 
 def pool(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
@@ -64,3 +97,50 @@ def pool(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
         Inspector.credential_valid_until >= task.window_end,
     )
     return sorted(tuple(r) for r in session.execute(stmt))
+
+
+def inspector_ids(session: Session, credentials: Iterable[str]) -> dict[str, uuid.UUID]:
+    """Inspector id of each credential number of a frozen pool (a few hundred at most)."""
+    wanted = sorted(set(credentials))
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        stmt = select(Inspector.credential_no, Inspector.id).where(
+            Inspector.credential_no.in_(chunk)
+        )
+        found.update(tuple(row) for row in session.execute(stmt))
+    return found
+
+
+def conflicts_within(
+    session: Session, members: Sequence[str], credentials: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Active conflicts between a frozen population and pool: (uscc, credential) pairs, sorted.
+
+    The register is small (hundreds of pairs), the population may be a million: so look the
+    register's subjects and inspectors up, then keep the pairs inside the snapshot.
+    """
+    pairs = conflicted_pairs(session)
+    if not pairs:
+        return []
+    subject_ids_ = sorted({sid for _, sid in pairs}, key=str)
+    inspector_ids_ = sorted({iid for iid, _ in pairs}, key=str)
+    uscc_of: dict[uuid.UUID, str] = {}
+    for start in range(0, len(subject_ids_), CHUNK):
+        stmt = select(Subject.id, Subject.uscc).where(
+            Subject.id.in_(subject_ids_[start : start + CHUNK])
+        )
+        uscc_of.update((sid, uscc.upper()) for sid, uscc in session.execute(stmt))
+    credential_of: dict[uuid.UUID, str] = {}
+    for start in range(0, len(inspector_ids_), CHUNK):
+        stmt = select(Inspector.id, Inspector.credential_no).where(
+            Inspector.id.in_(inspector_ids_[start : start + CHUNK])
+        )
+        credential_of.update(tuple(row) for row in session.execute(stmt))
+    in_population = set(members)
+    in_pool = set(credentials)
+    return sorted(
+        (uscc_of[sid], credential_of[iid])
+        for iid, sid in pairs
+        if uscc_of.get(sid) in in_population and credential_of.get(iid) in in_pool
+    )

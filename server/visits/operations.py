@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
+from server.bulk import insert_rows
+from server.draws.models import DrawSelection
+from server.orm import utcnow
+from server.visits import merges
 from server.visits.models import (
     CANCELLED,
+    DECLINED,
     PLANNED,
     PROPOSED,
     MergeProposal,
@@ -22,26 +27,47 @@ from server.visits.models import (
 )
 
 
-def create_for_draw(session: Session, *, actor: Actor, draw) -> list[Visit]:
-    """One planned visit per selected subject of a just-made draw; then propose merges."""
+def create_for_draw(session: Session, *, actor: Actor, draw) -> int:
+    """One planned visit per selected subject of a just-made draw; then propose merges.
+
+    Written in bulk (a large draw makes tens of thousands) and audited as one event on the
+    task, listing the subjects; returns the number of visits.
+    """
     task = draw.task
-    visits = []
-    for selection in draw.selections:
-        if selection.is_alternate:
-            continue
-        visits.append(_new_visit(session, draw, selection.subject_id, selection.uscc))
-    session.flush()
+    now = utcnow()
+    visits, links = [], []
+    selected = session.execute(
+        select(DrawSelection.subject_id, DrawSelection.uscc)
+        .where(DrawSelection.draw_id == draw.id, DrawSelection.is_alternate.is_(False))
+        .order_by(DrawSelection.position)
+    ).all()
+    for subject_id, uscc in selected:
+        visit_id = uuid.uuid4()
+        visits.append({
+            "id": visit_id, "subject_id": subject_id, "uscc": uscc, "year": task.year,
+            "state": PLANNED, "window_start": task.window_start, "window_end": task.window_end,
+            "created_at": now, "updated_at": now,
+        })  # fmt: skip
+        links.append({
+            "id": uuid.uuid4(), "visit_id": visit_id, "task_id": task.id, "draw_id": draw.id,
+            "subject_id": subject_id, "position": 0,
+        })  # fmt: skip
+    insert_rows(session, Visit, visits)
+    insert_rows(session, VisitTask, links)
     audit.record(
         session,
         actor=actor,
         action="visit.create_for_draw",
         object_type="task",
         object_id=task.id,
-        state={"visits": sorted(str(v.id) for v in visits)},
+        state={"draw_id": draw.id, "visits": sorted(v["uscc"] for v in visits)},
         details={"task": task.number, "visits": len(visits)},
     )
-    propose_merges(session, actor=actor, visits=visits)
-    return visits
+    drawn = select(DrawSelection.subject_id).where(
+        DrawSelection.draw_id == draw.id, DrawSelection.is_alternate.is_(False)
+    )
+    propose_merges(session, actor=actor, subjects=drawn)
+    return len(visits)
 
 
 def _new_visit(session: Session, draw, subject_id: uuid.UUID, uscc: str) -> Visit:
@@ -88,6 +114,7 @@ def add_for_alternate(
     session.refresh(old)
     if not old.tasks:
         old.state, old.end_reason = CANCELLED, reason
+        merges.retire_for_visits(session, actor, [old], reason)
     audit.record(
         session,
         actor=actor,
@@ -108,49 +135,72 @@ def add_for_alternate(
         state=visit.audit_state(),
         details={"task": draw.task.number, "alternate_for": str(replaced_subject_id)},
     )
-    propose_merges(session, actor=actor, visits=[visit])
+    propose_merges(session, actor=actor, subjects=[subject_id])
     return visit
 
 
-def propose_merges(session: Session, *, actor: Actor, visits: list[Visit]) -> list[MergeProposal]:
-    """For each new visit: planned visits of other tasks to the same subject whose windows overlap
-    it become one proposal (Art. 15), unless such a proposal is already open."""
-    if not visits:
+def propose_merges(session: Session, *, actor: Actor, subjects) -> list[MergeProposal]:
+    """Planned visits of different tasks to one subject whose windows overlap become one
+    proposal (Art. 15), unless one of them is already in an open proposal.
+
+    `subjects`: the subject ids to look at (a list, or a SELECT of ids for a whole draw).
+    """
+    # Only subjects with two or more planned visits can merge: find those in SQL first, so a
+    # draw of 50,000 subjects loads only the few visits that matter.
+    crowded = (
+        select(Visit.subject_id)
+        .where(Visit.subject_id.in_(subjects), Visit.state == PLANNED)
+        .group_by(Visit.subject_id)
+        .having(func.count() > 1)
+    )
+    candidates = session.scalars(
+        select(Visit)
+        .where(Visit.subject_id.in_(crowded), Visit.state == PLANNED)
+        .order_by(Visit.created_at, Visit.id)
+    ).all()
+    if not candidates:
         return []
     by_subject: dict[uuid.UUID, list[Visit]] = {}
-    for visit in visits:
+    for visit in candidates:
         by_subject.setdefault(visit.subject_id, []).append(visit)
-    others = session.scalars(
-        select(Visit).where(Visit.subject_id.in_(by_subject), Visit.state == PLANNED)
-    ).all()
     open_ids = {
         vid
         for proposal in session.scalars(
             select(MergeProposal).where(
-                MergeProposal.subject_id.in_(by_subject), MergeProposal.state == PROPOSED
+                MergeProposal.subject_id.in_(list(by_subject)), MergeProposal.state == PROPOSED
             )
         )
         for vid in proposal.visit_ids
     }
+    # Heads who declined a merge are not asked again about the same visits.
+    declined = [
+        set(proposal.visit_ids)
+        for proposal in session.scalars(
+            select(MergeProposal).where(
+                MergeProposal.subject_id.in_(list(by_subject)), MergeProposal.state == DECLINED
+            )
+        )
+    ]
     proposals = []
-    for subject_id, new_visits in by_subject.items():
-        for visit in new_visits:
-            if str(visit.id) in open_ids:
+    for subject_id, visits in by_subject.items():
+        free = [v for v in visits if str(v.id) not in open_ids]
+        # Newest first as the anchor: a new draw's visit gathers the older ones it overlaps.
+        for anchor in reversed(free):
+            if str(anchor.id) in open_ids:
                 continue
-            tasks = {t.task_id for t in visit.tasks}
-            group = [visit]
-            start, end = visit.window_start, visit.window_end
-            for other in sorted(
-                (o for o in others if o.subject_id == subject_id and o.id != visit.id),
-                key=lambda o: (o.created_at, str(o.id)),
-            ):
-                if str(other.id) in open_ids or tasks & {t.task_id for t in other.tasks}:
+            tasks = {t.task_id for t in anchor.tasks}
+            group = [anchor]
+            start, end = anchor.window_start, anchor.window_end
+            for other in free:
+                if other is anchor or str(other.id) in open_ids:
+                    continue
+                if tasks & {t.task_id for t in other.tasks}:
                     continue
                 if other.window_start <= end and start <= other.window_end:
                     group.append(other)
                     tasks |= {t.task_id for t in other.tasks}
                     start, end = max(start, other.window_start), min(end, other.window_end)
-            if len(group) < 2:
+            if len(group) < 2 or any({str(v.id) for v in group} <= ids for ids in declined):
                 continue
             group.sort(key=lambda v: (v.created_at, str(v.id)))
             proposal = MergeProposal(
@@ -171,7 +221,7 @@ def propose_merges(session: Session, *, actor: Actor, visits: list[Visit]) -> li
                 object_type="merge_proposal",
                 object_id=proposal.id,
                 state=proposal.audit_state(),
-                details={"uscc": visit.uscc, "visits": len(group)},
+                details={"uscc": anchor.uscc, "visits": len(group)},
             )
             proposals.append(proposal)
     return proposals
