@@ -58,6 +58,7 @@ lock: | $(VENV)/bin/activate
 bench: install
 	$(PY) -m bench.directory_listing
 	$(PY) -m bench.draw
+	$(PY) -m bench.draw_db   # PostgreSQL: DATABASE_URL, else postgres@127.0.0.1:5432
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

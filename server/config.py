@@ -49,6 +49,13 @@ class Defaults:
     BUREAU_SHORT_NAME = "威经区商务"
     PAGE_SIZE = 50
 
+    # Draws with a public beacon (DSR-v1 §1.4): by default the announced round is the first one
+    # at least this many minutes away, so the announcement is public before the value exists.
+    BEACON_DELAY_MINUTES = 10
+    DRAND_URL = "https://api.drand.sh"  # drand HTTP relay: /<chain hash>/public/<round>
+    # The local, predictable "demo-beacon" (server/draws/beacon.py): never on in production.
+    DEMO_BEACON = False
+
 
 def database_url(instance_path: Path) -> str:
     """DATABASE_URL wins (the usual name in deployments), then SPOTCHECK_DATABASE_URL, SQLite."""

@@ -15,6 +15,7 @@ from server.directory.models import (  # noqa: F401
     SubjectTag,
 )
 from server.draws.models import Draw, DrawAssignment, DrawSelection  # noqa: F401
+from server.draws.replacement_models import AlternateUse, ReplacementRequest  # noqa: F401
 from server.items.models import Item, ItemVersion  # noqa: F401
 from server.plans.models import AnnualPlan, PlanLine, PlanOverride, PlanVersion  # noqa: F401
 from server.tasks.models import (  # noqa: F401

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from server import MIGRATIONS_DIR, create_app
+from server.extensions import db
 from server.orm import Base
 
 TEST_DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -41,6 +42,7 @@ def test_migrations_create_the_models_schema_with_guard_and_codes(empty_database
     )
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
+        db.engine.dispose()  # else its pooled connection outlives the dropped database
     engine = create_engine(empty_database_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -58,6 +60,7 @@ def test_migrations_create_the_models_schema_with_guard_and_codes(empty_database
     engine.dispose()
     with app.app_context():
         downgrade(directory=MIGRATIONS_DIR, revision="base")
+        db.engine.dispose()
     engine = create_engine(empty_database_url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()

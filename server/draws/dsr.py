@@ -3,6 +3,23 @@
 The contract is ../shared/protocols/draw-dsr-v1.md; section numbers (§) below refer to it. The
 standalone verifier (server/draws/verify.py) reuses this module, so it must never import anything
 outside the Python standard library (no Flask, no SQLAlchemy, not even other server modules).
+
+Amendments. The contract defines one kind, "replacement" (§3.5). Articles 17–18 of the rules also
+allow a recusing inspector to swap objects with a colleague or to leave the task, and §2.4 lets an
+alternate take a selected subject's place; we record these as three extension kinds in the same
+shape (every amendment has "kind", "reason", "approved_by", "at"), each replayable from the
+bundle alone, in order:
+
+- "swap" {"uscc": u, "out": A, "with_uscc": v, "in": B}: A leaves u's team for v's, B leaves v's
+  for u's; loads do not change. The partner is not chosen by anyone: among the inspectors B on the
+  other teams v where B is not barred from u (conflict, already on u's team, removed from u,
+  withdrawn) and A is not barred from v, the first by (match(u, B), v's position in rank order).
+  A is removed from u afterwards, as after a replacement.
+- "withdrawal" {"out": A}: A leaves the task: barred from every subject from then on. It is
+  followed by one "replacement" of A for each subject A held, in rank order (§3.5 each).
+- "alternate" {"uscc": u, "in": a, "inspectors": [...]}: the selected subject u leaves the draw
+  (deregistered, closed or unreachable; §2.4), its team is released (their loads decrease), and the
+  first alternate not used yet, a, gets a team by §3.3 given the current loads.
 """
 
 from __future__ import annotations
@@ -21,6 +38,10 @@ PROTOCOL = "DSR-v1"
 COMMIT_REVEAL = "commit-reveal"
 BEACON = "beacon"
 REPLACEMENT = "replacement"
+SWAP = "swap"
+WITHDRAWAL = "withdrawal"
+ALTERNATE = "alternate"
+AMENDMENT_KINDS = (REPLACEMENT, SWAP, WITHDRAWAL, ALTERNATE)
 USCC_LENGTH = 18
 SECRET_BYTES = 32
 
@@ -35,6 +56,14 @@ _THRESHOLD_BITS = 64
 
 class DrawError(ValueError):
     """Input that DSR-v1 does not accept (unsorted population, bad ratio, …)."""
+
+
+class NoSwapPartner(DrawError):
+    """No inspector of another team can take the recusing inspector's place (swap)."""
+
+
+class NoAlternateLeft(DrawError):
+    """Every alternate of the draw is already in use (§2.4: never a re-draw)."""
 
 
 class InsufficientInspectors(DrawError):
@@ -281,6 +310,10 @@ class Matching:
     loads: dict[str, int] = field(default_factory=dict)
     # Inspectors replaced out of a subject stay out of its candidates (§3.5).
     removed: dict[str, set[str]] = field(default_factory=dict)
+    # Inspectors who left the task (withdrawal): candidates for no subject any more.
+    withdrawn: set[str] = field(default_factory=set)
+    # Subjects an alternate replaced: out of the matching for good.
+    released: set[str] = field(default_factory=set)
     # Pool members grouped by load, so a subject hashes only the lowest-load groups it needs.
     levels: dict[int, set[str]] = field(default_factory=dict)
     in_pool: set[str] = field(default_factory=set, init=False)
@@ -310,6 +343,7 @@ class Matching:
             self.conflicts.get(uscc, set())
             | set(self.teams.get(uscc, ()))
             | self.removed.get(uscc, set())
+            | self.withdrawn
         )
 
     def best(self, uscc: str, count: int) -> list[str]:
@@ -329,7 +363,7 @@ class Matching:
 
     def assign(self, uscc: str) -> list[str]:
         """Give subject u its team of team_size and raise their loads (§3.3)."""
-        if uscc in self.teams:
+        if uscc in self.teams or uscc in self.released:
             raise DrawError(f"subject {uscc} is matched twice")
         team = self.best(uscc, self.team_size)
         self.teams[uscc] = team
@@ -356,12 +390,97 @@ class Matching:
         team = self.teams[uscc]
         if out not in team:
             raise DrawError(f"inspector {out} is not on the team of {uscc}")
-        if incoming in team or incoming not in self.in_pool:
+        if incoming not in self.in_pool or incoming in self.barred(uscc):
             raise DrawError(f"inspector {incoming} cannot join the team of {uscc}")
         team[team.index(out)] = incoming
         self.shift(out, -1)
         self.shift(incoming, 1)
         self.removed.setdefault(uscc, set()).add(out)
+
+    # --- extension amendments (module docstring) ---
+
+    def _team(self, uscc: str, out: str) -> list[str]:
+        team = self.teams.get(uscc)
+        if team is None:
+            raise DrawError(f"subject {uscc} has no team")
+        if out not in team:
+            raise DrawError(f"inspector {out} is not on the team of {uscc}")
+        return team
+
+    def swap_partner(self, uscc: str, out: str) -> tuple[str, str]:
+        """(v, B): the subject and inspector `out` swaps with, by (match(u, B), v's rank)."""
+        self._team(uscc, out)
+        barred_here = self.barred(uscc) | {out}
+        prefix = self.seed + _NODE + uscc.encode() + _SEP
+        best: tuple[bytes, int, str, str] | None = None
+        # Teams are kept in rank order (drawn subjects, then alternates in the order used).
+        for position, (other, team) in enumerate(self.teams.items()):
+            if other == uscc or out in self.barred(other):
+                continue
+            for partner in team:
+                if partner in barred_here:
+                    continue
+                key = (_sha256(prefix + partner.encode()).digest(), position, other, partner)
+                if best is None or key < best:
+                    best = key
+        if best is None:
+            raise NoSwapPartner(f"no inspector of another team can swap with {out} on {uscc}")
+        return best[2], best[3]
+
+    def swap(self, uscc: str, out: str, other: str, partner: str) -> None:
+        """Apply a swap: `out` takes `partner`'s place on `other`'s team and vice versa."""
+        team, other_team = self._team(uscc, out), self._team(other, partner)
+        if uscc == other or partner in self.barred(uscc) or out in self.barred(other):
+            raise DrawError(f"inspectors {out} and {partner} cannot swap {uscc} and {other}")
+        team[team.index(out)] = partner
+        other_team[other_team.index(partner)] = out
+        self.removed.setdefault(uscc, set()).add(out)
+
+    def held_by(self, credential: str) -> list[str]:
+        """The subjects whose team `credential` is on, in rank order."""
+        return [u for u, team in self.teams.items() if credential in team]
+
+    def withdraw(self, credential: str) -> list[str]:
+        """Bar `credential` from every subject; returns the subjects still to replace it on."""
+        if credential not in self.in_pool:
+            raise DrawError(f"inspector {credential} is not in the pool")
+        if credential in self.withdrawn:
+            raise DrawError(f"inspector {credential} has already withdrawn")
+        self.withdrawn.add(credential)
+        return self.held_by(credential)
+
+    def release(self, uscc: str) -> list[str]:
+        """Take subject u out of the matching (an alternate replaces it): its team's loads drop."""
+        team = self.teams.pop(uscc, None)
+        if team is None:
+            raise DrawError(f"subject {uscc} has no team")
+        self.released.add(uscc)
+        for credential in team:
+            self.shift(credential, -1)
+        return team
+
+    def place(self, uscc: str, team: Sequence[str]) -> None:
+        """Put a recorded team on u as it stands (replaying an alternate amendment)."""
+        if uscc in self.teams or uscc in self.released:
+            raise DrawError(f"subject {uscc} is matched twice")
+        self.teams[uscc] = list(team)
+        for credential in team:
+            self.shift(credential, 1)
+
+    def apply(self, amendment: Mapping) -> None:
+        """Apply one recorded amendment of any kind (already checked) to the state."""
+        kind = amendment.get("kind")
+        if kind == REPLACEMENT:
+            self.replace(amendment["uscc"], amendment["out"], amendment["in"])
+        elif kind == SWAP:
+            self.swap(amendment["uscc"], amendment["out"], amendment["with_uscc"], amendment["in"])
+        elif kind == WITHDRAWAL:
+            self.withdraw(amendment["out"])
+        elif kind == ALTERNATE:
+            self.release(amendment["uscc"])
+            self.place(amendment["in"], amendment["inspectors"])
+        else:
+            raise DrawError(f"unknown amendment kind {kind!r}")
 
     def team_list(self) -> list[dict]:
         """The teams in §4's shape, in the order subjects were matched (rank order)."""
@@ -409,8 +528,7 @@ def matching_from_teams(
         for credential in members:
             matching.shift(credential, 1)
     for amendment in amendments:
-        if amendment.get("kind") == REPLACEMENT:
-            matching.replace(amendment["uscc"], amendment["out"], amendment["in"])
+        matching.apply(amendment)
     return matching
 
 
@@ -430,13 +548,63 @@ def replace_inspector(
 
 
 def current_teams(teams: Sequence[Mapping], amendments: Sequence[Mapping] = ()) -> list[dict]:
-    """The drawn teams with the replacement amendments applied, in §4's shape."""
+    """The drawn teams with every amendment applied, in §4's shape (rank order)."""
     result = {t["uscc"]: list(t["inspectors"]) for t in teams}
     for amendment in amendments:
-        if amendment.get("kind") == REPLACEMENT:
+        kind = amendment.get("kind")
+        if kind == REPLACEMENT:
             team = result[amendment["uscc"]]
             team[team.index(amendment["out"])] = amendment["in"]
+        elif kind == SWAP:
+            team, other = result[amendment["uscc"]], result[amendment["with_uscc"]]
+            team[team.index(amendment["out"])] = amendment["in"]
+            other[other.index(amendment["in"])] = amendment["out"]
+        elif kind == ALTERNATE:
+            del result[amendment["uscc"]]
+            result[amendment["in"]] = list(amendment["inspectors"])
     return [{"uscc": u, "inspectors": team} for u, team in result.items()]
+
+
+def used_alternates(amendments: Sequence[Mapping]) -> list[str]:
+    """The alternates already brought in, in the order used."""
+    return [a["in"] for a in amendments if a.get("kind") == ALTERNATE]
+
+
+def next_alternate(alternates: Sequence[str], amendments: Sequence[Mapping]) -> str:
+    """The first alternate (rank order) not used yet (§2.4); NoAlternateLeft if none."""
+    used = set(used_alternates(amendments))
+    for uscc in alternates:
+        if uscc not in used:
+            return uscc
+    raise NoAlternateLeft("every alternate is already in use / 备选对象已全部使用")
+
+
+def plan_swap(matching: Matching, uscc: str, out: str) -> tuple[str, str]:
+    """(v, B) for a recusing `out` on u, without changing `matching`."""
+    return matching.swap_partner(uscc, out)
+
+
+def plan_withdrawal(matching: Matching, out: str) -> list[tuple[str, str]]:
+    """[(u, incoming), ...]: the replacements of a withdrawing `out`, in rank order.
+
+    Applies the withdrawal and the replacements to `matching` (pass a fresh one to preview)."""
+    plan = []
+    for uscc in matching.withdraw(out):
+        incoming = matching.replacement_for(uscc, out)
+        matching.replace(uscc, out, incoming)
+        plan.append((uscc, incoming))
+    return plan
+
+
+def plan_alternate(
+    matching: Matching, alternates: Sequence[str], amendments: Sequence[Mapping], uscc: str
+) -> tuple[str, list[str]]:
+    """(a, team): the next unused alternate and its team by §3.3 once u's team is released.
+
+    Applies the release and the assignment to `matching` (pass a fresh one to preview)."""
+    incoming = next_alternate(alternates, amendments)
+    matching.release(uscc)
+    return incoming, matching.assign(incoming)
 
 
 # --- §4 the bundle -----------------------------------------------------------------------------
@@ -483,6 +651,59 @@ def amendment(
         "out": out,
         "in": incoming,
         "reason": reason,
+        "approved_by": approved_by,
+        "at": _timestamp(at),
+    }
+
+
+def swap_amendment(
+    uscc: str,
+    out: str,
+    with_uscc: str,
+    incoming: str,
+    reason: str,
+    approved_by: str,
+    at: str | datetime,
+) -> dict:
+    """A swap amendment (extension kind, see the module docstring)."""
+    return {
+        "kind": SWAP,
+        "uscc": uscc,
+        "out": out,
+        "with_uscc": with_uscc,
+        "in": incoming,
+        "reason": reason,
+        "approved_by": approved_by,
+        "at": _timestamp(at),
+    }
+
+
+def withdrawal_amendment(out: str, reason: str, approved_by: str, at: str | datetime) -> dict:
+    """A withdrawal amendment (extension kind); replacements of `out` follow it."""
+    return {
+        "kind": WITHDRAWAL,
+        "out": out,
+        "reason": reason,
+        "approved_by": approved_by,
+        "at": _timestamp(at),
+    }
+
+
+def alternate_amendment(
+    uscc: str,
+    incoming: str,
+    inspectors: Sequence[str],
+    reason: str,
+    approved_by: str,
+    at: str | datetime,
+) -> dict:
+    """An alternate amendment (extension kind): `incoming` replaces the subject u with a team."""
+    return {
+        "kind": ALTERNATE,
+        "uscc": uscc,
+        "in": incoming,
+        "reason": reason,
+        "inspectors": list(inspectors),
         "approved_by": approved_by,
         "at": _timestamp(at),
     }
@@ -562,9 +783,15 @@ def compute_draw(
     pool: Sequence[str],
     team_size: int,
     conflicts: Iterable[tuple[str, str]] = (),
+    root: str | None = None,
 ) -> DrawResult:
-    """Run §1.2 and §2–§3 on a canonical population: root, seed, selection, alternates, teams."""
-    root = population_root(members)
+    """Run §1.2 and §2–§3 on a canonical population: root, seed, selection, alternates, teams.
+
+    `root`: the population root already computed (and published) at the announcement from these
+    very members; the caller vouches for it, and the verifier recomputes it anyway.
+    """
+    if root is None:
+        root = population_root(members)
     seed_bytes = seed(str(draw_id), root, entropy)
     selected, alternates = draw_objects(seed_bytes, members, k, m)
     teams = match_teams(seed_bytes, [u for u, _ in selected], pool, team_size, conflicts)

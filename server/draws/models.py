@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.orm import Base, UUIDPrimaryKey, utcnow
 from server.tasks.models import Task
 
-ANNOUNCED, DRAWN = "announced", "drawn"
+ANNOUNCED, DRAWN, CANCELLED = "announced", "drawn", "cancelled"
 
 
 class Draw(UUIDPrimaryKey, Base):
@@ -26,6 +26,9 @@ class Draw(UUIDPrimaryKey, Base):
     announced_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     drawn_at: Mapped[dt.datetime | None]
     drawn_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Cancelled with its task before the draw (never after: a drawn draw only gets amendments).
+    cancelled_at: Mapped[dt.datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     # The rules in plain Chinese, as published.
     filters_text: Mapped[str] = mapped_column(Text)
@@ -41,12 +44,18 @@ class Draw(UUIDPrimaryKey, Base):
     m: Mapped[int]
     ratio: Mapped[str | None] = mapped_column(String(12))
 
+    # §1.4: "commit-reveal" (commitment + secret, witness input at the draw) or "beacon"
+    # (a named beacon's future round; its randomness and signature are stored at the draw).
     source: Mapped[str] = mapped_column(String(20), default="commit-reveal")
-    commitment: Mapped[str] = mapped_column(String(64))
-    # The commit-reveal secret S (hex). Never shown before the draw: the public bundle and page
-    # read it only when state == "drawn".
-    secret_hex: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str | None] = mapped_column(String(64))
+    # The commit-reveal secret S (hex). Never shown before the draw, nor ever for a cancelled
+    # draw: the public bundle and page read it only when state == "drawn".
+    secret_hex: Mapped[str | None] = mapped_column(String(64))
     witness_input: Mapped[str | None] = mapped_column(Text)
+    beacon: Mapped[str | None] = mapped_column(String(40))  # server.draws.beacon.BEACONS key
+    beacon_round: Mapped[int | None] = mapped_column(BigInteger)
+    beacon_randomness: Mapped[str | None] = mapped_column(String(64))
+    beacon_signature: Mapped[str | None] = mapped_column(String(512))
     seed_hex: Mapped[str | None] = mapped_column(String(64))
 
     pool_root: Mapped[str] = mapped_column(String(64))
@@ -54,7 +63,9 @@ class Draw(UUIDPrimaryKey, Base):
     team_size: Mapped[int]
     # Internal only (personal data): [[uscc, credential], ...] as used by the matching.
     conflicts: Mapped[list | None] = mapped_column(JSON)
-    # The public §4 bundle, frozen at the draw (amendments are appended later).
+    # The public §4 bundle, frozen at the draw (amendments are appended later). Stored without
+    # population.members (they are `population_members`): read it through
+    # operations.public_bundle, which puts them back.
     bundle: Mapped[dict | None] = mapped_column(JSON)
 
     task: Mapped[Task] = relationship(lazy="joined")
@@ -78,6 +89,10 @@ class Draw(UUIDPrimaryKey, Base):
             "source": self.source,
             "commitment": self.commitment,
             "witness_input": self.witness_input,
+            "beacon": self.beacon,
+            "beacon_round": self.beacon_round,
+            "beacon_randomness": self.beacon_randomness,
+            "cancel_reason": self.cancel_reason,
             "seed": self.seed_hex,
             "pool_root": self.pool_root,
             "team_size": self.team_size,
@@ -90,9 +105,8 @@ class DrawSelection(UUIDPrimaryKey, Base):
     __tablename__ = "draw_selections"
     __table_args__ = (UniqueConstraint("draw_id", "uscc"),)
 
-    draw_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("draws.id", ondelete="CASCADE"), index=True
-    )
+    # Indexed through the unique constraint (draw_id leads it).
+    draw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
     uscc: Mapped[str] = mapped_column(String(18))
     subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
     rank: Mapped[str] = mapped_column(String(64))
@@ -106,9 +120,8 @@ class DrawAssignment(UUIDPrimaryKey, Base):
     __tablename__ = "draw_assignments"
     __table_args__ = (UniqueConstraint("draw_id", "uscc", "credential_no"),)
 
-    draw_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("draws.id", ondelete="CASCADE"), index=True
-    )
+    # Indexed through the unique constraint (draw_id leads it).
+    draw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
     uscc: Mapped[str] = mapped_column(String(18))
     subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
     inspector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspectors.id"), index=True)

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from flask_babel import gettext
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
 from server.clock import SHANGHAI
-from server.directory.models import Inspector, Region, Subject
-from server.directory.operations import conflicted_pairs
+from server.directory.models import Region
 from server.directory.vocab import QUALIFICATIONS, RISK_FLAGS, SUBJECT_KINDS, SUBJECT_SCALES, zh
+from server.draws import beacon as beacons
 from server.draws import dsr, persist
-from server.draws.models import ANNOUNCED, DRAWN, Draw, DrawAssignment
-from server.draws.population import YEARLY_CAP, pool, population
+from server.draws import population as population_queries
+from server.draws.models import ANNOUNCED, CANCELLED, DRAWN, Draw, DrawAssignment
+from server.draws.population import YEARLY_CAP, pool
+from server.errors import OperationError
 from server.i18n import N_
 from server.orm import utcnow
 from server.tasks import operations as task_ops
@@ -26,19 +28,8 @@ from server.tasks.models import Task
 from server.visits import operations as visit_ops
 
 
-class DrawError(Exception):
+class DrawError(OperationError):
     """A refused draw write: 422 (bad input), 403 (not yours) or 409 (wrong state / data)."""
-
-    status = 422
-
-    def __init__(self, msgid: str, field: str | None = None, status: int | None = None, **params):
-        self.msgid, self.field, self.params = msgid, field, params
-        if status is not None:
-            self.status = status
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self) -> str:
-        return gettext(self.msgid, **self.params)
 
 
 # ---------------------------------------------------------------- rules and snapshots
@@ -102,13 +93,97 @@ def _require(user, task: Task, action: str) -> None:
         raise DrawError(N_("只有本科室负责人、后台人员或管理员可以进行抽取"), status=403)
 
 
-def announce_draw(session: Session, *, actor: Actor, task: Task, user=None) -> Draw:
-    """Fix the population, k, m, the commitment and the pool; publish (§1). Task → announced."""
+def beacon_choices(*, allow_demo: bool | None = None) -> dict[str, beacons.Beacon]:
+    """The beacons offered at the announcement (the demo one only where enabled)."""
+    if allow_demo is None:
+        allow_demo = bool(current_app.config.get("DEMO_BEACON"))
+    return beacons.available(demo=allow_demo)
+
+
+def default_beacon_round(name: str, now: dt.datetime | None = None) -> int:
+    """The first round at least SPOTCHECK_BEACON_DELAY_MINUTES after now."""
+    delay = int(current_app.config.get("BEACON_DELAY_MINUTES", 10))
+    return beacons.default_round(beacons.BEACONS[name], now or utcnow(), delay)
+
+
+def beacon_time(draw: Draw) -> dt.datetime | None:
+    """When the draw's beacon round is (expected to be) published, local time."""
+    if draw.source != dsr.BEACON or draw.beacon not in beacons.BEACONS:
+        return None
+    return _local(beacons.BEACONS[draw.beacon].round_time(draw.beacon_round))
+
+
+def beacon_round_url(draw: Draw) -> str | None:
+    """Where anyone reads the draw's round at the beacon (None: the local demo beacon)."""
+    chosen = beacons.BEACONS.get(draw.beacon or "")
+    if chosen is None or chosen.chain_hash is None:
+        return None
+    base = current_app.config["DRAND_URL"].rstrip("/")
+    return f"{base}/{chosen.chain_hash}/public/{draw.beacon_round}"
+
+
+def is_demo_beacon(draw: Draw) -> bool:
+    chosen = beacons.BEACONS.get(draw.beacon or "")
+    return chosen is not None and chosen.is_demo
+
+
+# A round further away than this is a typo, not a plan: the draw would wait for weeks.
+MAX_BEACON_WAIT = dt.timedelta(days=30)
+
+
+def _beacon_round(name, round_, now: dt.datetime, allow_demo) -> tuple[str, int]:
+    """Check the chosen beacon and round at the announcement: a round still in the future."""
+    choices = beacon_choices(allow_demo=allow_demo)
+    if name not in choices:
+        raise DrawError(N_("请选择随机信标"), "beacon")
+    chosen = choices[name]
+    if round_ is None:
+        return name, default_beacon_round(name, now)
+    if not isinstance(round_, int) or isinstance(round_, bool) or round_ < 1:
+        raise DrawError(N_("信标轮次应为正整数"), "beacon_round")
+    at = chosen.round_time(round_)
+    if at <= now:
+        raise DrawError(
+            N_("信标第 %(round)s 轮已于 %(time)s 产生，只能选择公告之后才产生的轮次"),
+            "beacon_round",
+            round=round_,
+            time=_local(at).strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    if at - now > MAX_BEACON_WAIT:
+        raise DrawError(N_("信标轮次过远（超过 30 天），请检查轮次"), "beacon_round")
+    return name, round_
+
+
+def announce_draw(
+    session: Session,
+    *,
+    actor: Actor,
+    task: Task,
+    user=None,
+    source: str = dsr.COMMIT_REVEAL,
+    beacon: str | None = None,
+    beacon_round: int | None = None,
+    allow_demo: bool | None = None,
+    now: dt.datetime | None = None,
+) -> Draw:
+    """Fix the population, k, m, the randomness source and the pool; publish (§1).
+
+    `source`: commit-reveal (a fresh secret S, its commitment published) or beacon (`beacon` and
+    a future `beacon_round`; default: the first round SPOTCHECK_BEACON_DELAY_MINUTES from now).
+    `allow_demo` (None: the DEMO_BEACON setting) admits the local demo beacon; `now` is for
+    seeders and tests (default: the clock). Task → announced.
+    """
     _require(user, task, "announce")
+    now = (now or utcnow()).replace(microsecond=0)
+    if source not in (dsr.COMMIT_REVEAL, dsr.BEACON):
+        raise DrawError(N_("请选择随机来源"), "source")
+    if source == dsr.BEACON:
+        beacon, beacon_round = _beacon_round(beacon, beacon_round, now, allow_demo)
+    else:
+        beacon = beacon_round = None
     if task.state != workflow.APPROVED:
         raise DrawError(N_("只有已审核的任务可以发布抽取公告"), status=409)
-    members = population(session, task)
-    usccs = dsr.canonical_population(u for u, _ in members)
+    usccs = population_queries.population_usccs(session, task)
     n = len(usccs)
     if n == 0:
         raise DrawError(N_("没有符合条件的检查对象，不能发布抽取公告"))
@@ -126,13 +201,13 @@ def announce_draw(session: Session, *, actor: Actor, task: Task, user=None) -> D
             size=task.team_size,
         )
     credentials = dsr.canonical_pool(c for c, _ in inspectors)
-    secret = dsr.new_secret()
+    secret = dsr.new_secret() if source == dsr.COMMIT_REVEAL else None
     draw = Draw(
         id=uuid.uuid4(),
         task=task,
         year=task.year,
         state=ANNOUNCED,
-        announced_at=utcnow().replace(microsecond=0),
+        announced_at=now,
         announced_by_id=getattr(user, "id", None),
         filters_text=filters_text(session, task),
         exclusions_text=exclusions_text(task),
@@ -142,9 +217,11 @@ def announce_draw(session: Session, *, actor: Actor, task: Task, user=None) -> D
         k=k,
         m=dsr.default_alternates(n, k),
         ratio=task.sample_ratio if task.sample_kind != "count" else None,
-        source=dsr.COMMIT_REVEAL,
-        commitment=dsr.commitment(secret),
-        secret_hex=secret.hex(),
+        source=source,
+        commitment=dsr.commitment(secret) if secret else None,
+        secret_hex=secret.hex() if secret else None,
+        beacon=beacon,
+        beacon_round=beacon_round,
         pool_root=dsr.pool_root(credentials),
         pool_members=credentials,
         team_size=task.team_size,
@@ -159,7 +236,7 @@ def announce_draw(session: Session, *, actor: Actor, task: Task, user=None) -> D
         object_type="draw",
         object_id=draw.id,
         state=draw.audit_state(),
-        details={"task": task.number, "n": n, "k": k, "m": draw.m},
+        details={"task": task.number, "n": n, "k": k, "m": draw.m, "source": source},
     )
     return draw
 
@@ -172,22 +249,26 @@ def _lock(session: Session, draw: Draw) -> None:
     session.refresh(draw)
 
 
-def _conflicts(session: Session, subjects: dict, inspectors: dict) -> list[tuple[str, str]]:
-    """Active conflicts restricted to this draw: (uscc, credential) pairs, sorted."""
-    uscc_of = {sid: u for u, sid in subjects.items()}
-    credential_of = {iid: c for c, iid in inspectors.items()}
-    return sorted(
-        (uscc_of[sid], credential_of[iid])
-        for iid, sid in conflicted_pairs(session)
-        if sid in uscc_of and iid in credential_of
-    )
-
-
 def public_bundle(draw: Draw) -> dict:
     """The §4 bundle the public sees: frozen after the draw; announcement fields before it."""
     if draw.state == DRAWN and draw.bundle is not None:
-        return draw.bundle
+        bundle = dict(draw.bundle)
+        population = bundle["population"]
+        bundle["population"] = {
+            "n": population["n"],
+            "root": population["root"],
+            "members": draw.population_members,
+        }
+        return bundle
     return _bundle(draw, drawn=False)
+
+
+def _stored(bundle: dict) -> dict:
+    """The bundle as kept in `draws.bundle`: without the members, which `population_members`
+    already holds (a million USCCs are ~20 MB; writing them twice costs the draw a second)."""
+    stored = dict(bundle)
+    stored["population"] = {k: v for k, v in bundle["population"].items() if k != "members"}
+    return stored
 
 
 def internal_bundle(draw: Draw) -> dict:
@@ -200,13 +281,34 @@ def internal_bundle(draw: Draw) -> dict:
     return bundle
 
 
-def _bundle(draw: Draw, *, drawn: bool, result: dsr.DrawResult | None = None) -> dict:
+def _randomness(draw: Draw, *, drawn: bool) -> dict:
+    """§4's randomness object: before the draw only what the announcement fixed."""
+    if draw.source == dsr.BEACON:
+        if drawn:
+            return dsr.randomness_beacon(
+                draw.beacon,
+                draw.beacon_round,
+                bytes.fromhex(draw.beacon_randomness),
+                bytes.fromhex(draw.beacon_signature),
+            )
+        # Announced: the round is known, its value does not exist yet (verify.py notes
+        # "announced, not drawn yet" when randomness and seed are null).
+        return {
+            "source": dsr.BEACON,
+            "beacon": draw.beacon,
+            "round": draw.beacon_round,
+            "randomness": None,
+            "signature": None,
+        }
     if drawn:
-        randomness = dsr.randomness_commit_reveal(
+        return dsr.randomness_commit_reveal(
             draw.commitment, bytes.fromhex(draw.secret_hex), draw.witness_input
         )
-    else:
-        randomness = dsr.randomness_commit_reveal(draw.commitment)
+    return dsr.randomness_commit_reveal(draw.commitment)
+
+
+def _bundle(draw: Draw, *, drawn: bool, result: dsr.DrawResult | None = None) -> dict:
+    randomness = _randomness(draw, drawn=drawn)
     return dsr.build_bundle(
         draw_id=str(draw.id),
         task_number=draw.task.number or "",
@@ -232,46 +334,80 @@ def _bundle(draw: Draw, *, drawn: bool, result: dsr.DrawResult | None = None) ->
     )
 
 
+def _beacon_entropy(draw: Draw, now: dt.datetime, randomness, signature) -> tuple[bytes, bytes]:
+    """The round's (randomness, signature): refused before its time; pasted, local or fetched."""
+    chosen = beacons.BEACONS.get(draw.beacon)
+    if chosen is None:
+        raise DrawError(N_("未知的随机信标"), status=409)
+    if not chosen.is_published(draw.beacon_round, now):
+        raise DrawError(
+            N_("信标第 %(round)s 轮尚未产生，预计于 %(time)s 产生，请届时再抽取"),
+            status=409,
+            round=draw.beacon_round,
+            time=_local(chosen.round_time(draw.beacon_round)).strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    try:
+        if chosen.is_demo:
+            return beacons.demo_value(draw.beacon_round)
+        if (randomness or "").strip() or (signature or "").strip():
+            return beacons.check_value(chosen, draw.beacon_round, randomness, signature)
+        return beacons.fetch(chosen, draw.beacon_round, current_app.config["DRAND_URL"])
+    except beacons.BeaconError as error:
+        field = f"beacon_{error.field}" if error.field else None  # the form's field names
+        raise DrawError(error.msgid, field, status=error.status, **error.params) from None
+
+
 def draw_objects(
-    session: Session, *, actor: Actor, draw: Draw, witness_input: str, user=None
+    session: Session,
+    *,
+    actor: Actor,
+    draw: Draw,
+    witness_input: str = "",
+    user=None,
+    beacon_randomness: str | None = None,
+    beacon_signature: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Draw:
-    """Reveal S with the witness input, draw the subjects and match the teams (§2–§3)."""
+    """Draw the subjects and match the teams (§2–§3).
+
+    Commit-reveal: reveal S with the witness input typed by the people present. Beacon: the
+    announced round's randomness, pasted (hex `beacon_randomness` + `beacon_signature`, read
+    from the beacon's site) or, when both are blank, fetched from SPOTCHECK_DRAND_URL.
+    """
     task = draw.task
     _require(user, task, "mark_drawn")
     _lock(session, draw)
     if draw.state != ANNOUNCED:
+        if draw.state == CANCELLED:
+            raise DrawError(N_("本次抽取已随任务取消，不能抽取"), status=409)
         raise DrawError(N_("本次抽取已完成，不能重新抽取"), status=409)
-    witness = dsr.normalise_witness(witness_input or "")
-    if not witness.strip():
-        raise DrawError(N_("请由在场人员输入见证输入（如骰子点数、随意文字）"), "witness_input")
-    subjects = dict(population(session, task))
-    inspectors = dict(pool(session, task))
-    # The snapshot was fixed at the announcement; the matching needs the ids of those members.
-    missing = [u for u in draw.population_members if u not in subjects]
-    if missing:  # e.g. deregistered since the announcement: still drawn, by the rules
-        stmt = select(Subject.uscc, Subject.id).where(Subject.uscc.in_(missing))
-        subjects.update((uscc, sid) for uscc, sid in session.execute(stmt))
-    absent = [c for c in draw.pool_members if c not in inspectors]
-    if absent:
-        stmt = select(Inspector.credential_no, Inspector.id)
-        stmt = stmt.where(Inspector.credential_no.in_(absent))
-        inspectors.update((c, iid) for c, iid in session.execute(stmt))
-    conflicts = _conflicts(
-        session,
-        {u: subjects[u] for u in draw.population_members if u in subjects},
-        {c: inspectors[c] for c in draw.pool_members if c in inspectors},
+    now = (now or utcnow()).replace(microsecond=0)
+    if draw.source == dsr.BEACON:
+        witness = None
+        value, signature = _beacon_entropy(draw, now, beacon_randomness, beacon_signature)
+        entropy = dsr.entropy_beacon(value)
+    else:
+        witness = dsr.normalise_witness(witness_input or "")
+        if not witness.strip():
+            raise DrawError(N_("请由在场人员输入见证输入（如骰子点数、随意文字）"), "witness_input")
+        entropy = dsr.entropy_commit_reveal(bytes.fromhex(draw.secret_hex), witness)
+    # The snapshot and the pool were frozen at the announcement: read only what the draw needs
+    # of the directory now (the conflict register; ids of the drawn subjects, further down).
+    conflicts = population_queries.conflicts_within(
+        session, draw.population_members, draw.pool_members
     )
-    secret = bytes.fromhex(draw.secret_hex)
     try:
         result = dsr.compute_draw(
             draw_id=str(draw.id),
             members=draw.population_members,
             k=draw.k,
             m=draw.m,
-            entropy=dsr.entropy_commit_reveal(secret, witness),
+            entropy=entropy,
             pool=draw.pool_members,
             team_size=draw.team_size,
             conflicts=conflicts,
+            # Frozen with the members at the announcement (both columns are written once).
+            root=draw.population_root,
         )
     except dsr.InsufficientInspectors as error:
         raise DrawError(
@@ -284,12 +420,19 @@ def draw_objects(
             n=error.available,
             size=draw.team_size,
         ) from None
-    now = utcnow().replace(microsecond=0)
     draw.state, draw.drawn_at, draw.drawn_by_id = DRAWN, now, getattr(user, "id", None)
     draw.witness_input, draw.seed_hex = witness, result.seed.hex()
+    if draw.source == dsr.BEACON:
+        draw.beacon_randomness, draw.beacon_signature = value.hex(), signature.hex()
     draw.conflicts = [list(pair) for pair in conflicts]
+    # Members drawn stay drawn even if deregistered since the announcement (alternates exist for
+    # that): their ids are looked up whatever their status now.
+    subjects = population_queries.subject_ids(
+        session, [u for u, _ in result.selected] + [u for u, _ in result.alternates]
+    )
+    inspectors = population_queries.inspector_ids(session, draw.pool_members)
     persist.store_result(session, draw, result, subjects, inspectors)
-    draw.bundle = _bundle(draw, drawn=True, result=result)
+    draw.bundle = _stored(_bundle(draw, drawn=True, result=result))
     session.flush()
     task_ops.mark_drawn(session, task, actor=actor, user=user)
     task_ops.mark_matched(session, task, actor=actor, user=user)
@@ -347,3 +490,70 @@ def designate_team_lead(
         details={"uscc": uscc, "credential_no": credential_no},
     )
     return chosen
+
+
+# ---------------------------------------------------------------- issue
+
+
+def teams_without_lead(draw: Draw) -> list[str]:
+    """USCCs whose current team has no designated lead.
+
+    The assignments always hold the current teams (a subject released for an alternate has
+    none any more, the alternate has one), so the teams are read from them, not the selection.
+    """
+    teams = {a.uscc for a in draw.assignments}
+    led = {a.uscc for a in draw.assignments if a.is_team_lead}
+    return sorted(teams - led)
+
+
+def demo_beacon_draw(
+    session: Session,
+    *,
+    actor: Actor,
+    task: Task,
+    user=None,
+    announced_at: dt.datetime | None = None,
+    drawn_at: dt.datetime | None = None,
+) -> Draw:
+    """seed-demo only: announce with the local *demo* beacon and draw it, without network.
+
+    The demo beacon is predictable and labelled "演示信标（非真实随机信标）" wherever it shows;
+    it exists so a demo can show a beacon draw. The round is the first one
+    SPOTCHECK_BEACON_DELAY_MINUTES after `announced_at` (default: an hour ago), so it has
+    already passed at `drawn_at` (default: now); a later `announced_at` is refused (409).
+    """
+    announced_at = announced_at or utcnow() - dt.timedelta(hours=1)
+    draw = announce_draw(
+        session,
+        actor=actor,
+        task=task,
+        user=user,
+        source=dsr.BEACON,
+        beacon=beacons.DEMO_BEACON,
+        allow_demo=True,
+        now=announced_at,
+    )
+    return draw_objects(session, actor=actor, draw=draw, user=user, now=drawn_at)
+
+
+def can_issue(user, task: Task) -> bool:
+    return workflow.may(user, task, workflow.transition_for("issue"))
+
+
+def issue_task(session: Session, *, actor: Actor, draw: Draw, user=None) -> Task:
+    """下达: matched → issued once every team has its lead (Art. 16); visits then go out."""
+    task = draw.task
+    if not can_issue(user, task):
+        raise DrawError(N_("只有本科室负责人、后台人员或管理员可以下达任务"), status=403)
+    _lock(session, draw)
+    if draw.state != DRAWN:
+        raise DrawError(N_("抽取完成后才能下达任务"), status=409)
+    missing = teams_without_lead(draw)
+    if missing:
+        raise DrawError(
+            N_("还有 %(n)s 个检查对象的检查组尚无组长，请科室负责人选定组长后再下达"),
+            status=409,
+            n=len(missing),
+        )
+    # The task's own transition checks its state (matched) under the task's row lock.
+    return task_ops.issue(session, task, actor=actor, user=user)

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from server.bulk import insert_rows
+from server.bulk import insert_rows, new_ids
 from server.draws import dsr
 from server.draws.models import Draw, DrawAssignment, DrawSelection
 
@@ -19,9 +19,15 @@ def store_result(
     inspectors: dict[str, uuid.UUID],
 ) -> None:
     """Rows for every selected subject and alternate (rank order) and every team member."""
+    rows = [
+        (alternate, position, uscc, rank_hex)
+        for alternate, ranked in ((False, result.selected), (True, result.alternates))
+        for position, (uscc, rank_hex) in enumerate(ranked)
+    ]
+    ids = iter(new_ids(session, len(rows)))
     selections = [
         {
-            "id": uuid.uuid4(),
+            "id": next(ids),
             "draw_id": draw.id,
             "uscc": uscc,
             "subject_id": subjects[uscc],
@@ -29,12 +35,12 @@ def store_result(
             "position": position,
             "is_alternate": alternate,
         }
-        for alternate, rows in ((False, result.selected), (True, result.alternates))
-        for position, (uscc, rank_hex) in enumerate(rows)
+        for alternate, position, uscc, rank_hex in rows
     ]
+    ids = iter(new_ids(session, sum(len(t["inspectors"]) for t in result.teams)))
     assignments = [
         {
-            "id": uuid.uuid4(),
+            "id": next(ids),
             "draw_id": draw.id,
             "uscc": team["uscc"],
             "subject_id": subjects[team["uscc"]],

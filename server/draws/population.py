@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ARRAY, String, any_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.directory.models import Inspector, Subject, SubjectRiskFlag
@@ -75,28 +75,22 @@ def population(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
 
 
 def subject_ids(session: Session, usccs: Iterable[str]) -> dict[str, uuid.UUID]:
-    """Subject id of each USCC (the drawn ones), read in chunks (SQLite caps bound parameters)."""
+    """Subject id of each USCC (the drawn ones: tens of thousands in a large draw)."""
     wanted = sorted(set(usccs))
     found: dict[str, uuid.UUID] = {}
-    for start in range(0, len(wanted), CHUNK):
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One array parameter instead of thousands of bound values.
+        stmt = select(Subject.uscc, Subject.id).where(
+            Subject.uscc == any_(bindparam("usccs", wanted, type_=ARRAY(String)))
+        )
+        found.update((uscc.upper(), sid) for uscc, sid in connection.execute(stmt))
+        return found
+    for start in range(0, len(wanted), CHUNK):  # SQLite caps bound parameters
         chunk = wanted[start : start + CHUNK]
         stmt = select(Subject.uscc, Subject.id).where(Subject.uscc.in_(chunk))
-        found.update((uscc.upper(), sid) for uscc, sid in session.execute(stmt))
+        found.update((uscc.upper(), sid) for uscc, sid in connection.execute(stmt))
     return found
-
-
-def pool(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
-    """(credential, inspector id) eligible for the task: valid on every day of its window."""
-    stmt = select(Inspector.credential_no, Inspector.id).where(
-        *task_queries.pool_conditions(task),
-        Inspector.is_active.is_(True),
-        or_(
-            Inspector.credential_valid_from.is_(None),
-            Inspector.credential_valid_from <= task.window_start,
-        ),
-        Inspector.credential_valid_until >= task.window_end,
-    )
-    return sorted(tuple(r) for r in session.execute(stmt))
 
 
 def inspector_ids(session: Session, credentials: Iterable[str]) -> dict[str, uuid.UUID]:
@@ -144,3 +138,17 @@ def conflicts_within(
         for iid, sid in pairs
         if uscc_of.get(sid) in in_population and credential_of.get(iid) in in_pool
     )
+
+
+def pool(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
+    """(credential, inspector id) eligible for the task: valid on every day of its window."""
+    stmt = select(Inspector.credential_no, Inspector.id).where(
+        *task_queries.pool_conditions(task),
+        Inspector.is_active.is_(True),
+        or_(
+            Inspector.credential_valid_from.is_(None),
+            Inspector.credential_valid_from <= task.window_start,
+        ),
+        Inspector.credential_valid_until >= task.window_end,
+    )
+    return sorted(tuple(r) for r in session.execute(stmt))

@@ -10,6 +10,16 @@ cannot be read or is not a JSON object. Also runs as a plain file next to dsr.py
 Each link is checked against the bundle's own previous link (the seed from the stated root, the
 ranks from the stated seed, …), so a mismatch names the field that was altered instead of
 cascading; the bundle is valid only when every link holds.
+
+Amendments are replayed in order. Besides the contract's "replacement" (§3.5), three extension
+kinds of the same shape are known (defined in dsr.py's docstring): "swap" (a recusing inspector
+trades objects with the first colleague by match(u, B) then rank), "withdrawal" (the inspector
+leaves the task; one replacement per subject held follows, in rank order) and "alternate" (the
+first unused alternate takes a subject's place with a team matched by §3.3 at current loads). In
+the auditors' bundle every incoming inspector, partner, alternate and team is recomputed; in a
+public bundle (no conflicts) each amendment is checked for structure only: a known kind with its
+fields, applicable to the teams as they stand, the alternate being the first unused one, and every
+team keeping team_size distinct members.
 """
 
 from __future__ import annotations
@@ -306,6 +316,8 @@ class Verifier:
                 "teams not recomputed: the conflicts are in the auditors' bundle only"
                 " / 未复算检查人员匹配：回避关系仅在内部核查包中"
             )
+            if amendments:
+                self.replay(self.structural_state(teams, team_size, pool, amendments), amendments)
             return
         try:
             expected = dsr.match_teams(seed, selected, pool, team_size, conflicts)
@@ -321,7 +333,8 @@ class Verifier:
                 self.mismatch(f"matching.teams[{index}].inspectors", team["inspectors"], inspectors)
         for index in range(len(expected), len(teams)):
             self.mismatch(f"matching.teams[{index}]", _MISSING, teams[index])
-        self.replay(seed, expected, pool, team_size, conflicts, amendments or [])
+        state = dsr.matching_from_teams(seed, expected, pool, team_size, conflicts)
+        self.replay(state, amendments or [], recompute=True)
 
     def conflicts(self) -> list[tuple[str, str]] | None:
         """The auditors' conflicts as (uscc, credential) pairs, or None in a public bundle."""
@@ -362,42 +375,204 @@ class Verifier:
                     f"matching.teams[{index}].inspectors", "members of matching.pool", members
                 )
 
+    def structural_state(
+        self, teams: list[dict], team_size: int, pool: list[str] | None, amendments: list[dict]
+    ) -> dsr.Matching | None:
+        """The drawn teams as a matching without seed or conflicts: only who may go where."""
+        if pool is None:  # unpublished pool: everyone the bundle names
+            names = {c for t in teams for c in t["inspectors"]}
+            names |= {a["in"] for a in amendments if isinstance(a.get("in"), str)}
+            names |= {
+                c for a in amendments for c in a.get("inspectors") or () if isinstance(c, str)
+            }
+            pool = list(names)
+        state = dsr.Matching(b"", sorted(set(pool)), team_size, {})
+        try:
+            for team in teams:
+                state.place(team["uscc"], team["inspectors"])
+        except dsr.DrawError:
+            return None  # team_structure has named the problem
+        return state
+
     def replay(
-        self,
-        seed: bytes,
-        teams: list[dict],
-        pool: list[str],
-        team_size: int,
-        conflicts: list[tuple[str, str]],
-        amendments: list[dict],
+        self, state: dsr.Matching | None, amendments: list[dict], *, recompute: bool = False
     ) -> None:
-        """Each replacement brings in the next candidate of §3.3 given the current loads (§3.5)."""
-        state = dsr.matching_from_teams(seed, teams, pool, team_size, conflicts)
+        """Apply each amendment in order; with `recompute`, check it is the one §3 gives."""
+        if state is None:
+            return
+        alternates = [a.get("uscc") for a in self.bundle.get("alternates") or ()]
+        used: list[str] = []
+        owed: list[tuple[str, str]] = []  # (uscc, out) replacements a withdrawal still owes
         for index, amendment in enumerate(amendments):
             where = f"amendments[{index}]"
-            if amendment.get("kind") != dsr.REPLACEMENT:
-                self.mismatch(f"{where}.kind", dsr.REPLACEMENT, amendment.get("kind", _MISSING))
+            kind = amendment.get("kind", _MISSING)
+            if kind not in dsr.AMENDMENT_KINDS:
+                self.mismatch(f"{where}.kind", " | ".join(dsr.AMENDMENT_KINDS), kind)
                 continue
             for key in ("reason", "approved_by", "at"):
                 if not isinstance(amendment.get(key), str) or not amendment[key]:
                     self.mismatch(f"{where}.{key}", "a non-empty text", amendment.get(key))
-            uscc, out, found = amendment.get("uscc"), amendment.get("out"), amendment.get("in")
-            if not all(isinstance(v, str) for v in (uscc, out, found)):
-                self.mismatch(where, 'texts "uscc", "out" and "in"', amendment)
-                continue
-            if uscc not in state.teams:
-                self.mismatch(f"{where}.uscc", "a matched subject", uscc)
-                continue
+            if owed:
+                uscc, out = owed.pop(0)
+                found = (kind, amendment.get("uscc"), amendment.get("out"))
+                if found != (dsr.REPLACEMENT, uscc, out):
+                    self.mismatch(
+                        where, f"the replacement of {out} on {uscc} (withdrawal)", list(found)
+                    )
+                    owed.clear()
+            if kind == dsr.ALTERNATE:
+                self._alternate(state, where, amendment, recompute, alternates, used)
+            elif kind == dsr.WITHDRAWAL:
+                owed = [(u, amendment["out"]) for u in self._withdrawal(state, where, amendment)]
+            elif kind == dsr.SWAP:
+                self._swap(state, where, amendment, recompute)
+            else:
+                self._replacement(state, where, amendment, recompute)
+        if owed:
+            self.mismatch(
+                f"amendments[{len(amendments)}]",
+                f"the replacement of {owed[0][1]} on {owed[0][0]} (withdrawal)",
+                _MISSING,
+            )
+        for uscc, team in state.teams.items():
+            if len(team) != state.team_size or len(set(team)) != len(team):
+                self.mismatch(
+                    f"amendments (team of {uscc})", f"{state.team_size} distinct inspectors", team
+                )
+
+    def _texts(self, where: str, amendment: dict, keys: tuple[str, ...]) -> bool:
+        if all(isinstance(amendment.get(k), str) for k in keys):
+            return True
+        self.mismatch(where, "texts " + ", ".join(f'"{k}"' for k in keys), amendment)
+        return False
+
+    def _member(self, state: dsr.Matching, where: str, uscc: str, who: str, key: str) -> bool:
+        """u is matched and `who` is on its team; else name the field at fault."""
+        if uscc not in state.teams:
+            self.mismatch(f"{where}.{'with_uscc' if key == 'in' else 'uscc'}", "a team", uscc)
+            return False
+        if who not in state.teams[uscc]:
+            self.mismatch(f"{where}.{key}", f"a member of the team of {uscc}", who)
+            return False
+        return True
+
+    def _replacement(self, state: dsr.Matching, where: str, amendment: dict, recompute: bool):
+        """§3.5: the next candidate of §3.3's order for u given the current loads."""
+        if not self._texts(where, amendment, ("uscc", "out", "in")):
+            return
+        uscc, out, found = amendment["uscc"], amendment["out"], amendment["in"]
+        if not self._member(state, where, uscc, out, "out"):
+            return
+        expected = None
+        if recompute:
             try:
                 expected = state.replacement_for(uscc, out)
             except dsr.DrawError as error:
-                self.mismatch(f"{where}.out", f"a member of the team of {uscc}", str(error))
-                continue
+                self.mismatch(f"{where}.in", "an eligible candidate", str(error))
+                return
             if found != expected:
                 self.mismatch(f"{where}.in", expected, found)
-            # Continue from what the bundle says happened, so one bad amendment is named once.
-            incoming = found if found in state.in_pool and found not in state.teams[uscc] else None
-            state.replace(uscc, out, incoming or expected)
+        # Continue from what the bundle says happened, so one bad amendment is named once.
+        try:
+            state.replace(uscc, out, found)
+        except dsr.DrawError:
+            if expected is None:
+                self.mismatch(f"{where}.in", f"a pool member who may serve {uscc}", found)
+                return
+            state.replace(uscc, out, expected)
+
+    def _swap(self, state: dsr.Matching, where: str, amendment: dict, recompute: bool):
+        """A swap with the first inspector B of another team v by (match(u, B), v's rank)."""
+        if not self._texts(where, amendment, ("uscc", "out", "with_uscc", "in")):
+            return
+        uscc, out = amendment["uscc"], amendment["out"]
+        other, partner = amendment["with_uscc"], amendment["in"]
+        if not self._member(state, where, uscc, out, "out"):
+            return
+        expected = None
+        if recompute:
+            try:
+                expected = state.swap_partner(uscc, out)
+            except dsr.DrawError as error:
+                self.mismatch(where, "a swap partner", str(error))
+                return
+            if other != expected[0]:
+                self.mismatch(f"{where}.with_uscc", expected[0], other)
+            if partner != expected[1]:
+                self.mismatch(f"{where}.in", expected[1], partner)
+        elif not self._member(state, where, other, partner, "in"):
+            return
+        try:
+            state.swap(uscc, out, other, partner)
+        except dsr.DrawError:
+            if expected is None:
+                self.mismatch(f"{where}.in", "an inspector who may swap objects", partner)
+                return
+            state.swap(uscc, out, *expected)
+
+    def _withdrawal(self, state: dsr.Matching, where: str, amendment: dict) -> list[str]:
+        """The inspector leaves the task; returns the subjects to replace them on (rank order)."""
+        if not self._texts(where, amendment, ("out",)):
+            return []
+        try:
+            return state.withdraw(amendment["out"])
+        except dsr.DrawError as error:
+            self.mismatch(f"{where}.out", "a pool member still on the task", str(error))
+            return []
+
+    def _alternate(
+        self,
+        state: dsr.Matching,
+        where: str,
+        amendment: dict,
+        recompute: bool,
+        alternates: list,
+        used: list[str],
+    ) -> None:
+        """The first unused alternate replaces u; its team is §3.3's at the current loads."""
+        if not self._texts(where, amendment, ("uscc", "in")):
+            return
+        uscc, found = amendment["uscc"], amendment["in"]
+        inspectors = amendment.get("inspectors", _MISSING)
+        if not (isinstance(inspectors, list) and all(isinstance(c, str) for c in inspectors)):
+            self.mismatch(f"{where}.inspectors", "a list of credential numbers", inspectors)
+            return
+        if uscc not in state.teams:
+            self.mismatch(f"{where}.uscc", "a subject with a team", uscc)
+            return
+        try:
+            incoming = dsr.next_alternate(
+                alternates, [{"kind": dsr.ALTERNATE, "in": a} for a in used]
+            )
+        except dsr.NoAlternateLeft:
+            self.mismatch(f"{where}.in", "an unused alternate", found)
+            return
+        if found != incoming:
+            self.mismatch(f"{where}.in", incoming, found)
+        used.append(incoming)
+        state.release(uscc)
+        if recompute:
+            try:
+                expected = state.best(incoming, state.team_size)
+            except dsr.DrawError as error:
+                self.mismatch(f"{where}.inspectors", "a full team", str(error))
+                return
+            if found == incoming and inspectors != expected:
+                self.mismatch(f"{where}.inspectors", expected, inspectors)
+            state.place(incoming, expected)
+            return
+        barred = state.barred(incoming)
+        valid = (
+            len(inspectors) == state.team_size
+            and len(set(inspectors)) == len(inspectors)
+            and all(c in state.in_pool and c not in barred for c in inspectors)
+        )
+        if not valid:
+            self.mismatch(
+                f"{where}.inspectors", f"{state.team_size} distinct pool members", inspectors
+            )
+            return
+        state.place(incoming, inspectors)
 
     def summary(self) -> str:
         """One line describing what was verified."""

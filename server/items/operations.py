@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
 from server.auth.models import Department
+from server.errors import OperationError
 from server.i18n import N_
 from server.items import queries
 from server.items.diff import changed_fields
@@ -28,16 +28,9 @@ CODE_PREFIX = "SWJ"
 _GENERATED = re.compile(rf"^{CODE_PREFIX}-(\d+)$")
 
 
-class ItemError(Exception):
+class ItemError(OperationError):
     """A refused item write. `msgid` is Chinese (str(error) reads well in a CLI); `translated()`
     gives it in the page's language."""
-
-    def __init__(self, msgid: str, field: str | None = None, **params):
-        self.msgid, self.field, self.params = msgid, field, params
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self) -> str:
-        return gettext(self.msgid, **self.params)
 
 
 def _validated(session: Session, data: dict, schema_class=ItemArgs) -> dict:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.audit import operations as audit
 from server.audit.operations import Actor
 from server.auth.models import Department
+from server.errors import OperationError
 from server.i18n import N_
 from server.orm import utcnow
 from server.plans import queries, rules
@@ -32,18 +33,11 @@ from server.plans.schemas import FILTER_KEYS, MIN_JUSTIFICATION
 DEFAULT_RATIO = rules.DEFAULT_MIN_RATIO
 
 
-class PlanError(Exception):
+class PlanError(OperationError):
     """A refused plan write; `msgid` is Chinese, `translated()` gives the page's language.
 
     `status` is the HTTP status a view should answer with (409 for a state conflict).
     """
-
-    def __init__(self, msgid: str, field: str | None = None, status: int = 422, **params):
-        self.msgid, self.field, self.status, self.params = msgid, field, status, params
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self) -> str:
-        return gettext(self.msgid, **self.params)
 
 
 def _record(session, actor, action, plan, **details) -> None:

@@ -1,7 +1,8 @@
 """Public pages and JSON of draws (DSR-v1): announcements, results and the verifiable bundle.
 
 `register(bp)` is called at the end of server/public/views.py, like plan_views. Before a draw the
-secret S is never shown; conflicts (personal data) are never public.
+secret S is never shown (nor ever for a cancelled draw); conflicts (personal data) are never
+public.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from server.directory.models import Inspector, Subject
-from server.draws import operations
-from server.draws.models import DRAWN, Draw
+from server.draws import dsr, operations
+from server.draws.models import CANCELLED, DRAWN, Draw
 from server.draws.schemas import BundleSchema, PublicDrawSchema
 from server.extensions import db
 
@@ -42,6 +43,10 @@ def _iso(value):
     return operations._local(value).isoformat(timespec="seconds") if value else None
 
 
+def _iso_local(value):
+    return value.isoformat(timespec="seconds") if value else None
+
+
 def draw_record(draw: Draw) -> dict:
     return {
         "id": str(draw.id),
@@ -54,7 +59,12 @@ def draw_record(draw: Draw) -> dict:
         "k": draw.k,
         "m": draw.m,
         "population_root": draw.population_root,
+        "source": draw.source,
         "commitment": draw.commitment,
+        "beacon": draw.beacon,
+        "beacon_round": draw.beacon_round,
+        "beacon_time": _iso_local(operations.beacon_time(draw)),
+        "cancel_reason": draw.cancel_reason if draw.state == CANCELLED else None,
         "bundle_url": url_for("public_api.draw_bundle", draw_id=draw.id),
     }
 
@@ -82,7 +92,22 @@ def result_rows(draw: Draw) -> dict:
     for s in draw.selections:
         row = {"uscc": s.uscc, "name": names.get(s.subject_id, ""), "rank": s.rank}
         rows["alternates" if s.is_alternate else "selected"].append(row)
-    rows["teams"] = [{**row, "team": teams.get(row["uscc"], [])} for row in rows["selected"]]
+    # The current teams: after replacements, swaps and alternates (the amendments), in the
+    # order the bundle gives them (an alternate takes the end of the list).
+    by_uscc = {r["uscc"]: r for r in rows["selected"] + rows["alternates"]}
+    bundle = draw.bundle or {}
+    current = dsr.current_teams(
+        bundle.get("matching", {}).get("teams", []), bundle.get("amendments", [])
+    )
+    rows["teams"] = [
+        {**by_uscc[t["uscc"]], "team": teams.get(t["uscc"], [])}
+        for t in current
+        if t["uscc"] in by_uscc
+    ]
+    rows["subject_names"] = {r["uscc"]: r["name"] for r in by_uscc.values()}
+    rows["inspector_names"] = {
+        member["credential_no"]: member["name"] for team in teams.values() for member in team
+    }
     return rows
 
 
@@ -98,6 +123,9 @@ def draw_detail(draw_id):
         bundle=operations.public_bundle(draw),
         rows=result_rows(draw),
         pool_rule=operations.pool_text(draw.task),
+        beacon_time=operations.beacon_time(draw),
+        beacon_url=operations.beacon_round_url(draw),
+        demo_beacon=operations.is_demo_beacon(draw),
         tools=TOOL_FILES,
     )
 

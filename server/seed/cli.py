@@ -19,6 +19,12 @@ LABELS = {
     "inspectors": "执法人员",
     "risk_flags": "风险标记",
     "conflicts": "利害关系",
+    "plans": "年度计划",
+    "checklists": "检查表",
+    "tasks": "抽查任务",
+    "draws": "抽取",
+    "merged visits": "合并检查",
+    "replacement requests": "人员更换申请",
 }
 
 
@@ -40,7 +46,7 @@ def seed_demo(if_empty: bool) -> None:
     summary = "，".join(f"{LABELS[k]} {created[k]}" for k in LABELS if created[k])
     click.echo(f"已新增演示数据：{summary}。")
     click.echo(
-        "演示账号：admin、head1、leader1、office1、lead1、inspector1、inspector2；"
+        "演示账号：admin、head1、head2、leader1、office1、lead1、inspector1、inspector2；"
         "密码为配置项 DEMO_PASSWORD（环境变量 SPOTCHECK_DEMO_PASSWORD，默认 spotcheck-demo）。"
     )
 

@@ -49,6 +49,7 @@ VILLAGES = {
 USERS = [
     ("admin", "系统管理员", ["admin"], "ZCFG", None),
     ("head1", "刘建国", ["dept_head"], "SMLT", "13863100101"),
+    ("head2", "赵敏", ["dept_head"], "SCYX", "13863100107"),
     ("leader1", "孙海涛", ["leader"], None, "13863100102"),
     ("office1", "陈静", ["back_office"], "ZCFG", "13863100103"),
     ("lead1", "王志强", ["inspector"], "SMLT", "13863100104"),

@@ -30,6 +30,7 @@ from server.directory.identifiers import (
 )
 from server.directory.models import Conflict, Inspector, Region, Subject
 from server.directory.schemas import inspector_args, subject_args
+from server.draws.demo import seed_draws
 from server.items import operations as item_ops
 from server.items.models import Item
 from server.plans.demo import seed_plans
@@ -191,6 +192,7 @@ def seed_demo(session: Session, *, password: str) -> collections.Counter:
     _conflicts(session, subjects, inspectors, created)
     created.update(seed_plans(session, CLI, local_today().year))
     created.update(seed_tasks(session, CLI))  # after the plans, so tasks link to plan lines
+    created.update(seed_draws(session, CLI))  # after the tasks: draws the approved one
     return created
 
 

@@ -136,10 +136,9 @@ def seed_tasks(session: Session, actor: Actor) -> collections.Counter:
             {
                 "targeting": "targeted",
                 "target_tags": "加油站",
-                "target_risk_flags": ["complaints"],
                 "pool_mode": "manual",
                 "pool_expertise": "成品油流通",
-                "team_size": "3",
+                "team_size": "2",
                 "sample_kind": "count",
                 "sample_count": "3",
             },

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
 from server.directory.models import Region
+from server.draws.models import ANNOUNCED as ANNOUNCED_DRAW
+from server.draws.models import CANCELLED as CANCELLED_DRAW
+from server.draws.models import Draw
+from server.errors import OperationError
 from server.i18n import N_
 from server.items.models import Item
 from server.items.queries import method_codes
@@ -47,19 +50,10 @@ TASK_FIELDS = (
 )
 
 
-class TaskError(Exception):
+class TaskError(OperationError):
     """A refused write: 422 (bad input), 403 (not yours) or 409 (not in this state).
 
     `msgid` is Chinese; `translated()` gives it in the page's language."""
-
-    status = 422
-
-    def __init__(self, msgid: str, field: str | None = None, **params):
-        self.msgid, self.field, self.params = msgid, field, params
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self) -> str:
-        return gettext(self.msgid, **self.params)
 
 
 class TaskForbidden(TaskError):
@@ -250,8 +244,11 @@ def transition(
     step = workflow.transition_for(action)
     if step is None:
         raise TaskConflict(N_("未知的操作"))
+    if action == "cancel":
+        # The draw code locks the draw, then the task: take them in the same order.
+        _lock_draw_of(session, task)
     _lock(session, task)  # two reviewers cannot both decide
-    if task.state != step.source:
+    if task.state not in step.sources:
         raise TaskConflict(
             N_("任务当前为“%(state)s”，不能执行“%(action)s”"),
             state=_state_name(task.state),
@@ -263,6 +260,8 @@ def transition(
         raise TaskForbidden(N_("您无权执行此操作"))
     comment = (comment or "").strip() or None
     if step.comment_required and not comment:
+        if action == "cancel":
+            raise TaskError(N_("取消任务时请填写取消原因"), "comment")
         raise TaskError(N_("退回时请填写修改意见"), "comment")
     now = utcnow()
     if action == "submit":
@@ -291,7 +290,36 @@ def transition(
         state=task.audit_state(),
         details=details,
     )
+    if action == "cancel" and source == workflow.ANNOUNCED:
+        _cancel_draw_of(session, task, actor, comment)
     return task
+
+
+def _draw_of(session: Session, task: Task) -> Draw | None:
+    stmt = select(Draw).where(Draw.task_id == task.id).execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+def _lock_draw_of(session: Session, task: Task) -> None:
+    session.execute(select(Draw.id).where(Draw.task_id == task.id).with_for_update())
+
+
+def _cancel_draw_of(session: Session, task: Task, actor: Actor, reason: str) -> None:
+    """An announced draw is called off with its task: never drawn, its secret never shown."""
+    draw = _draw_of(session, task)
+    if draw is None or draw.state != ANNOUNCED_DRAW:
+        return
+    draw.state, draw.cancelled_at, draw.cancel_reason = CANCELLED_DRAW, utcnow(), reason
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="draw.cancel",
+        object_type="draw",
+        object_id=draw.id,
+        state=draw.audit_state(),
+        details={"task": task.number, "reason": reason},
+    )
 
 
 def submit(session, task, *, actor, user):
@@ -319,7 +347,13 @@ def mark_matched(session, task, *, actor, user=None, comment=None):
     return transition(session, task, "mark_matched", actor=actor, user=user, comment=comment)
 
 
+def cancel(session, task, *, actor, user, comment):
+    """Call the task off (dept_head or admin, with the reason); an announced draw goes too."""
+    return transition(session, task, "cancel", actor=actor, user=user, comment=comment)
+
+
 def issue(session, task, *, actor, user=None, comment=None):
+    """Use server.draws.operations.issue_task: it checks that every team has its lead."""
     return transition(session, task, "issue", actor=actor, user=user, comment=comment)
 
 

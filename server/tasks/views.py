@@ -19,6 +19,7 @@ from server.items import present as item_present
 from server.items.queries import departments, method_codes
 from server.items.schemas import flat_errors
 from server.tasks import access, operations, present, queries, workflow
+from server.tasks.api import blp as api_blp
 from server.tasks.operations import TaskError
 from server.tasks.schemas import (
     ChecklistArgs,
@@ -40,6 +41,7 @@ from server.tasks.vocab import (
 )
 
 bp = Blueprint("tasks", __name__, template_folder="templates")
+api_blueprints = [api_blp]
 
 
 @bp.app_context_processor
@@ -264,6 +266,7 @@ def _render_detail(task, errors: dict | None = None, status: int = 200):
         can_edit=access.can_edit(current_user, task),
         can_delete=access.can_delete(current_user, task),
         can_commission=access.can_manage_commissions(current_user, task),
+        can_cancel=workflow.allowed(current_user, task, "cancel"),
         origins=ORIGINS,
         targetings=TARGETINGS,
         pool_modes=POOL_MODES,
@@ -299,7 +302,14 @@ def delete(task_id: str):
     return redirect(url_for("tasks.index"))
 
 
-@bp.post("/tasks/<task_id>/<any(submit, approve, return):action>")
+def _errors_of(action: str, errors: dict) -> dict:
+    """The cancel form has its own comment box (the review form may be on the same page)."""
+    if action == "cancel" and "comment" in errors:
+        errors["cancel_comment"] = errors.pop("comment")
+    return errors
+
+
+@bp.post("/tasks/<task_id>/<any(submit, approve, return, cancel):action>")
 @roles_required(*ROLES)
 def act(task_id: str, action: str):
     task = _get_task(task_id)
@@ -314,11 +324,17 @@ def act(task_id: str, action: str):
             comment=args.get("comment"),
         )
     except ValidationError as error:
-        return _render_detail(task, flat_errors(error.messages), 422)
+        return _render_detail(task, _errors_of(action, flat_errors(error.messages)), 422)
     except TaskError as error:
         _fail(error)
-        return _render_detail(task, {error.field or "_schema": [error.translated()]}, 422)
-    messages = {"submit": _("已提交审核"), "approve": _("已审核通过"), "return": _("已退回修改")}
+        errors = {error.field or "_schema": [error.translated()]}
+        return _render_detail(task, _errors_of(action, errors), 422)
+    messages = {
+        "submit": _("已提交审核"),
+        "approve": _("已审核通过"),
+        "return": _("已退回修改"),
+        "cancel": _("任务已取消"),
+    }
     flash(messages[action], "success")
     return redirect(url_for("tasks.detail", task_id=task.id))
 

@@ -9,12 +9,12 @@ their own transaction; every change is audited here.
 
 from __future__ import annotations
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
+from server.errors import OperationError
 from server.i18n import N_
 from server.orm import utcnow
 from server.visits import access, queries
@@ -31,19 +31,8 @@ from server.visits.models import (
 COMMENT_MAX = 2000
 
 
-class MergeError(Exception):
+class MergeError(OperationError):
     """A refused decision: 422 (bad input), 403 (not yours) or 409 (state changed)."""
-
-    status = 422
-
-    def __init__(self, msgid: str, field: str | None = None, status: int | None = None, **params):
-        self.msgid, self.field, self.params = msgid, field, params
-        if status is not None:
-            self.status = status
-        super().__init__(msgid % params if params else msgid)
-
-    def translated(self) -> str:
-        return gettext(self.msgid, **self.params)
 
 
 def _lock(session: Session, proposal: MergeProposal) -> list[Visit]:

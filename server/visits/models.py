@@ -28,9 +28,10 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (Index("ix_visits_subject_state", "subject_id", "state"),)
 
     subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
-    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    uscc: Mapped[str] = mapped_column(String(18))
     year: Mapped[int] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(String(12), default=PLANNED, index=True)
+    # Found by subject (ix_visits_subject_state) or by year; every index slows a large draw.
+    state: Mapped[str] = mapped_column(String(12), default=PLANNED)
     # The overlap of the windows of every task carried (a merge narrows it); due = window_end.
     window_start: Mapped[dt.date]
     window_end: Mapped[dt.date]
@@ -68,7 +69,7 @@ class VisitTask(UUIDPrimaryKey, Base):
 
     visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"), index=True)
     task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), index=True)
-    draw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("draws.id"), index=True)
+    draw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("draws.id"))  # leads the unique key
     subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
     position: Mapped[int] = mapped_column(default=0)  # section order in the merged record
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
-from server.bulk import insert_rows
+from server.bulk import insert_rows, new_ids
 from server.draws.models import DrawSelection
 from server.orm import utcnow
 from server.visits import merges
@@ -41,15 +41,16 @@ def create_for_draw(session: Session, *, actor: Actor, draw) -> int:
         .where(DrawSelection.draw_id == draw.id, DrawSelection.is_alternate.is_(False))
         .order_by(DrawSelection.position)
     ).all()
+    ids = iter(new_ids(session, 2 * len(selected)))
     for subject_id, uscc in selected:
-        visit_id = uuid.uuid4()
+        visit_id = next(ids)
         visits.append({
             "id": visit_id, "subject_id": subject_id, "uscc": uscc, "year": task.year,
             "state": PLANNED, "window_start": task.window_start, "window_end": task.window_end,
             "created_at": now, "updated_at": now,
         })  # fmt: skip
         links.append({
-            "id": uuid.uuid4(), "visit_id": visit_id, "task_id": task.id, "draw_id": draw.id,
+            "id": next(ids), "visit_id": visit_id, "task_id": task.id, "draw_id": draw.id,
             "subject_id": subject_id, "position": 0,
         })  # fmt: skip
     insert_rows(session, Visit, visits)

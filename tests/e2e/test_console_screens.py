@@ -17,6 +17,9 @@ PAGES = [
     ("/items", "抽查事项", "head1"),
     ("/plans", "年度", "head1"),
     ("/tasks", "抽查任务", "head1"),
+    ("/visits", "检查", "head1"),
+    ("/visits/merges", "合并", "head1"),
+    ("/replacements", "回避", "head1"),
     ("/checklists", "检查", "head1"),
     ("/subjects", "检查对象", "office1"),
     ("/subjects?risk=any", "检查对象", "office1"),
@@ -24,6 +27,9 @@ PAGES = [
     ("/conflicts", "利害关系", "office1"),
     ("/imports", "导入", "office1"),
     ("/audit", "审计", "admin"),
+    ("/replacements/queue", "待审批", "leader1"),
+    ("/my/visits", "检查", "inspector1"),
+    ("/visits", "检查", "inspector1"),
     ("/admin/users", "用户", "admin"),
     ("/admin/calendar", "工作日", "admin"),
 ]
@@ -78,4 +84,31 @@ def test_english_switch_translates_the_console(browser, live_server):
     sign_in(page, live_server, "office1")
     page.click("text=English")
     assert "Subjects" in page.inner_text("nav")
+    context.close()
+
+
+def test_a_drawn_task_from_the_public_list_to_the_console_panel(
+    browser, live_server, screenshot_dir
+):
+    """The demo's drawn tasks: public page with the proof and the amendments, then the panel."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/public/draws")
+    assert "单用途商业预付卡发卡企业年度抽查" in page.inner_text("main")
+    page.click("tr:has-text('单用途商业预付卡发卡企业年度抽查') a")
+    text = page.inner_text("main")
+    assert "如何核验本次抽取" in text and "替换检查人员" in text
+    assert_fits_width(page)
+    page.screenshot(path=str(screenshot_dir / "public_draw-390.png"), full_page=True)
+    page.goto(f"{live_server}/public/draws")
+    page.click("tr:has-text('预付卡发卡企业促销行为定向检查') a")
+    assert "演示信标" in page.inner_text("main")
+    page.screenshot(path=str(screenshot_dir / "public_draw_beacon-390.png"), full_page=True)
+    sign_in(page, live_server, "head1")
+    page.goto(f"{live_server}/tasks")
+    page.click("a:has-text('单用途商业预付卡发卡企业年度抽查')")
+    page.click("a:has-text('双随机抽取')")
+    text = page.inner_text("main")
+    assert "检查组与组长" in text and "已下达" in text
+    page.screenshot(path=str(screenshot_dir / "draw_panel-390.png"), full_page=True)
     context.close()

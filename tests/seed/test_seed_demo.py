@@ -37,7 +37,7 @@ def test_seed_creates_the_demo_bureau(seed, db):
     n = counts(db.session)
     assert n["Department"] >= 3
     assert n["Region"] == 7  # the zone and its three streets and three towns
-    assert n["User"] == 7
+    assert n["User"] == 8
     assert n["Subject"] >= 300
     assert n["Inspector"] >= 12
     assert n["Conflict"] >= 3 and n["SubjectRiskFlag"] >= 5

@@ -14,13 +14,18 @@ from server.tasks.models import ChecklistTemplate, Task
 def test_seed_demo_creates_checklists_and_tasks_in_several_states_once(app, db):
     created = seed_demo(db.session, password="spotcheck-demo")
     db.session.commit()
-    assert (created["checklists"], created["tasks"]) == (3, 3)
+    # Three tasks from tasks.demo, a fourth (drawn with the demo beacon) from draws.demo.
+    assert (created["checklists"], created["tasks"]) == (3, 4)
     states = sorted(db.session.scalars(select(Task.state)))
-    assert states == ["approved", "returned", "submitted"]
-    assert all(t.checklist.questions for t in db.session.scalars(select(Task)))
+    assert states == ["issued", "issued", "returned", "submitted"]
     assert all(t.number for t in db.session.scalars(select(Task)))
-    targeted = db.session.scalars(select(Task).where(Task.targeting == "targeted")).one()
-    assert targeted.target_filters["tags"] == ["加油站"]
+    with_checklist = db.session.scalars(select(Task).where(Task.checklist_template_id.is_not(None)))
+    assert all(t.checklist.questions for t in with_checklist)
+    tags = sorted(
+        t.target_filters["tags"][0]
+        for t in db.session.scalars(select(Task).where(Task.targeting == "targeted"))
+    )
+    assert tags == ["加油站", "单用途商业预付卡"]
 
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert seed_tasks(db.session, CLI) == {}
