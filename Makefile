@@ -59,6 +59,7 @@ bench: install
 	$(PY) -m bench.directory_listing
 	$(PY) -m bench.draw
 	$(PY) -m bench.draw_db   # PostgreSQL: DATABASE_URL, else postgres@127.0.0.1:5432
+	$(PY) -m bench.sync_pull  # SQLite, and PostgreSQL when DATABASE_URL points there
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

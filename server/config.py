@@ -56,6 +56,39 @@ class Defaults:
     # The local, predictable "demo-beacon" (server/draws/beacon.py): never on in production.
     DEMO_BEACON = False
 
+    # Evidence (sync v1 "Uploads"). STORAGE is "local" (a folder, default <instance>/evidence)
+    # or "s3". The S3 secrets come only from the environment (SPOTCHECK_S3_ACCESS_KEY_ID,
+    # SPOTCHECK_S3_SECRET_ACCESS_KEY); nothing secret has a default here.
+    STORAGE = "local"
+    STORAGE_LOCAL_ROOT = None
+    S3_ENDPOINT_URL = None
+    S3_BUCKET = None
+    S3_REGION = None
+    S3_ACCESS_KEY_ID = None
+    S3_SECRET_ACCESS_KEY = None
+    # Per-kind limits and accepted types (sniffed from the bytes); JSON in the environment,
+    # e.g. SPOTCHECK_UPLOAD_MAX_BYTES='{"photo": 31457280, ...}'. Tus-Max-Size is the largest.
+    UPLOAD_MAX_BYTES = {
+        "photo": 30 * 1024 * 1024,
+        "audio": 200 * 1024 * 1024,
+        "video": 1024 * 1024 * 1024,
+        "document": 50 * 1024 * 1024,
+    }
+    UPLOAD_ALLOWED_TYPES = {
+        "photo": ["image/jpeg", "image/png", "image/heic", "image/heif"],
+        "audio": ["audio/webm", "audio/ogg", "audio/mp4"],
+        "video": ["video/webm", "video/mp4", "video/quicktime"],
+        "document": ["application/pdf"],
+    }
+    UPLOAD_MAX_PIXELS = 64_000_000  # Pillow's decompression-bomb guard (Image.MAX_IMAGE_PIXELS)
+    UPLOAD_THUMB_PX = 320
+    UPLOAD_PREVIEW_PX = 1600
+    UPLOAD_EXPIRE_HOURS = 168  # an unfinished upload untouched for a week is discarded
+    # Sync v1 pull: change-log rows older than this many days are compacted (`flask --app server
+    # sync compact`, daily); a phone whose cursor is older gets `reset: true` and pulls again.
+    SYNC_CHANGE_RETENTION = 90
+    UPLOAD_PARTIAL_DIR = None  # default <instance>/uploads: partial files survive restarts
+
 
 def database_url(instance_path: Path) -> str:
     """DATABASE_URL wins (the usual name in deployments), then SPOTCHECK_DATABASE_URL, SQLite."""

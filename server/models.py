@@ -1,7 +1,7 @@
 """Import every domain's models so SQLAlchemy's metadata (and Alembic) sees the whole schema."""
 
 from server.audit.models import AuditEvent  # noqa: F401
-from server.auth.models import Department, User, UserRole  # noqa: F401
+from server.auth.models import Department, Device, User, UserRole  # noqa: F401
 from server.calendar.models import CalendarOverride  # noqa: F401
 from server.codes.models import Code  # noqa: F401
 from server.directory.models import (  # noqa: F401
@@ -28,3 +28,5 @@ from server.tasks.models import (  # noqa: F401
     TaskNumberCounter,
 )
 from server.visits.models import MergeDecision, MergeProposal, Visit, VisitTask  # noqa: F401
+from sync.feed_models import SyncChange, SyncCounter  # noqa: F401 - also installs the change log
+from sync.models import Media, Upload  # noqa: F401

@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import login_user
 
-from server.auth import operations, queries
+from server.auth import devices, operations, queries
 from server.auth.models import Department, User
 from server.auth.permissions import current_actor, roles_required
 from server.auth.roles import ADMIN
@@ -144,6 +144,7 @@ def _edit_page(user: User, *, values=None, errors=None, pw_errors=None, status=2
         errors=errors or {},
         pw_errors=pw_errors or {},
         is_self=user.id == current_actor().id,
+        devices=devices.list_devices(db.session, user.id),
         status=status,
     )
 
@@ -178,6 +179,8 @@ def users_password(user_id: uuid.UUID):
             operations.reset_password(
                 db.session, actor=current_actor(), user=user, password=data["password"]
             )
+            # The field app's tokens end with the password too, as the page promises.
+            devices.revoke_all(db.session, actor=current_actor(), user=user, by="admin")
         except operations.Refused as refused:
             errors = _refused_errors(refused)
         else:
@@ -239,10 +242,27 @@ def users_reactivate(user_id: uuid.UUID):
 def users_force_logout(user_id: uuid.UUID):
     user = _get_user(user_id)
     operations.force_logout(db.session, actor=current_actor(), user=user)
+    # "Every sign-in" includes the field app on the user's phones (a lost phone is the case).
+    devices.revoke_all(db.session, actor=current_actor(), user=user, by="admin")
     if user.id == current_actor().id:
         # Signing out one's own other sessions keeps this one.
         login_user(user)
     flash(_("已强制退出 %(name)s 的所有登录", name=user.username), "success")
+    return redirect(url_for("auth.users_edit", user_id=user.id))
+
+
+@bp.post("/admin/users/<uuid:user_id>/devices/revoke")
+@admin_only
+def users_device_revoke(user_id: uuid.UUID):
+    """Sign one phone of the user out (form field `device_id`); its next request gets 401."""
+    user = _get_user(user_id)
+    device = devices.device_of(db.session, request.form.get("device_id"), user.id) or abort(404)
+    try:
+        devices.revoke_device(db.session, actor=current_actor(), device=device, by="admin")
+    except operations.Refused as refused:
+        flash(str(refused.message), "error")
+        return _edit_page(user, status=409)
+    flash(_("设备“%(name)s”已退出登录", name=device.name), "success")
     return redirect(url_for("auth.users_edit", user_id=user.id))
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.orm import Base, Timestamps, UUIDPrimaryKey
@@ -89,4 +89,39 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
             "roles": sorted(self.roles),
             "locked_until": self.locked_until,
             "session_epoch": self.session_epoch,
+        }
+
+
+class Device(UUIDPrimaryKey, Timestamps, Base):
+    """A phone signed in to the field app: its bearer token (hashed) and its signing key.
+
+    The token is 32 random bytes, so one SHA-256 suffices to store it (no slow hash needed: it
+    cannot be guessed). The ECDSA P-256 public key (JWK) verifies the device's record signatures.
+    """
+
+    __tablename__ = "devices"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[dict] = mapped_column(JSON)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_seen_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Sync v1 push: the last mutation sequence number applied for this device.
+    last_mutation_seq: Mapped[int] = mapped_column(default=0)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def audit_state(self) -> dict:
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "public_key": self.public_key,
+            "revoked_at": self.revoked_at,
+            "revoked_by_id": self.revoked_by_id,
         }

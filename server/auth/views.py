@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -17,7 +18,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from server.auth import operations
+from server.auth import devices, operations
+from server.auth.device_api import blp as device_api_blp
 from server.auth.forms import LoginForm
 from server.auth.schemas import parse_form, password_change_args
 from server.auth.session import enforce_idle_timeout
@@ -26,6 +28,7 @@ from server.orm import utcnow
 from server.web import local_time
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+api_blueprints = [device_api_blp]
 bp.before_app_request(enforce_idle_timeout)
 
 
@@ -100,10 +103,21 @@ def logout():
 # --- my account (every signed-in user, whatever their roles) ---------------------------------
 
 
+def _account_page(errors=None, status=200):
+    return (
+        render_template(
+            "auth/account.html",
+            errors=errors or {},
+            devices=devices.list_devices(db.session, current_user.id),
+        ),
+        status,
+    )
+
+
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", errors={})
+    return _account_page()
 
 
 @bp.post("/account/password")
@@ -118,13 +132,35 @@ def account_password():
                 current_password=data["current_password"],
                 new_password=data["new_password"],
             )
+            # "Signed out everywhere else" includes the field app on the user's phones.
+            devices.revoke_all(
+                db.session, actor=operations.actor_for(current_user), user=current_user, by="owner"
+            )
         except operations.Refused as refused:
             errors = {refused.field or "_form": [str(refused.message)]}
     if errors:
-        return render_template("auth/account.html", errors=errors), 422
+        return _account_page(errors, 422)
     # The epoch moved on, so every session ended; carry this one over to the new epoch.
     login_user(current_user._get_current_object())
     flash(_("密码已修改，其他设备上的登录已全部退出"), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/devices/revoke")
+@login_required
+def account_device_revoke():
+    """Sign out one of one's own phones (form field `device_id`); another's device is a 404."""
+    device = devices.device_of(db.session, request.form.get("device_id"), current_user.id)
+    if device is None:
+        abort(404)
+    try:
+        devices.revoke_device(
+            db.session, actor=operations.actor_for(current_user), device=device, by="owner"
+        )
+    except operations.Refused as refused:
+        flash(str(refused.message), "error")
+        return _account_page(status=409)
+    flash(_("设备“%(name)s”已退出登录", name=device.name), "success")
     return redirect(url_for("auth.account"))
 
 

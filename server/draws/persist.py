@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from server.bulk import insert_rows, new_ids
 from server.draws import dsr
 from server.draws.models import Draw, DrawAssignment, DrawSelection
+from sync import changes as sync_changes
 
 
 def store_result(
@@ -54,5 +55,8 @@ def store_result(
     ]
     insert_rows(session, DrawSelection, selections)
     insert_rows(session, DrawAssignment, assignments)
+    # Sync change feed: COPY bypasses the ORM's flush hook. One row for the task: the pull
+    # expands it to the reader's visits of the task (not one row per team member).
+    sync_changes.record(session, sync_changes.TASKS, [draw.task_id])
     # The relationships were not loaded through the ORM: read them again when next used.
     session.expire(draw, ["selections", "assignments"])

@@ -25,6 +25,7 @@ from server.visits.models import (
     Visit,
     VisitTask,
 )
+from sync import changes as sync_changes
 
 
 def create_for_draw(session: Session, *, actor: Actor, draw) -> int:
@@ -55,6 +56,9 @@ def create_for_draw(session: Session, *, actor: Actor, draw) -> int:
         })  # fmt: skip
     insert_rows(session, Visit, visits)
     insert_rows(session, VisitTask, links)
+    # Sync change feed: bulk inserts bypass the ORM's flush hook. One row for the task: the
+    # pull expands it to the reader's visits of the task (a draw may create 50,000 visits).
+    sync_changes.record(session, sync_changes.TASKS, [task.id])
     audit.record(
         session,
         actor=actor,
