@@ -28,5 +28,6 @@ from server.tasks.models import (  # noqa: F401
     TaskNumberCounter,
 )
 from server.visits.models import MergeDecision, MergeProposal, Visit, VisitTask  # noqa: F401
+from server.visits.record_models import MutationResult, VisitEvent, VisitRecord  # noqa: F401
 from sync.feed_models import SyncChange, SyncCounter  # noqa: F401 - also installs the change log
 from sync.models import Media, Upload  # noqa: F401

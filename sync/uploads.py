@@ -525,6 +525,12 @@ def _finish(
         state=media.audit_state(),
         details={"upload_id": str(upload.id)},
     )
+    # --- sync v1 push hook: records awaiting this file may now be complete -----------------
+    # (Imported here: record_models in turn reads verified_media from this module.)
+    from server.visits.record_models import media_verified
+
+    media_verified(session, media, actor)
+    # --- end of push hook ---------------------------------------------------------------
 
 
 def discard_partial(settings: Settings, upload_id: uuid.UUID) -> None:

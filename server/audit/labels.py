@@ -101,6 +101,15 @@ ACTIONS = {
     "upload.expire": _l("清理过期上传"),
     "media.verify": _l("证据文件校验通过"),
     "sync.compact": _l("清理同步变更记录"),
+    "visit.start": _l("到达检查现场"),
+    "credential.shown": _l("出示执法证件"),
+    "notice.delivered": _l("送达检查告知书"),
+    "record.create": _l("新建检查记录"),
+    "record.save_draft": _l("保存检查记录草稿"),
+    "record.submit": _l("签名提交检查记录"),
+    "record.complete": _l("检查记录证据齐全"),
+    "record.attach_media": _l("登记证据文件"),
+    "sync.reject": _l("同步变更被拒绝"),
 }
 
 OBJECT_TYPES = {
@@ -126,6 +135,8 @@ OBJECT_TYPES = {
     "sync_changes": _l("同步变更记录"),
     "upload": _l("证据上传"),
     "media": _l("证据文件"),
+    "visit_record": _l("检查记录"),
+    "visit_event": _l("检查现场事件"),
 }
 
 # Why a chain check failed, by ChainBreak.kind.
