@@ -191,10 +191,10 @@ def run(url: str, n_subjects: int, runs: int, label: str) -> list[tuple]:
     return rows
 
 
-def temporary_postgres(url: str):
-    """Create an empty database next to DATABASE_URL's; returns (its URL, a drop function)."""
+def temporary_postgres(url: str, label: str = "directory"):
+    """Create an empty database next to `url`'s; returns (its URL, a drop function)."""
     base = make_url(url)
-    name = f"bench_directory_{os.getpid()}"
+    name = f"bench_{label}_{os.getpid()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

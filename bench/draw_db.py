@@ -214,7 +214,7 @@ def approved_task(year: int, ratio: str) -> Task:
 
 def floor_seconds(task: Task) -> tuple[float, int]:
     """Read the eligible USCCs (same filters and exclusions) and SHA-256 each once."""
-    stmt = population_queries.population_statement(task, columns="uscc")
+    stmt = population_queries.population_statement(task)
     compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
     sha = hashlib.sha256
     raw = db.engine.raw_connection()
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     if not options.url.startswith("postgresql"):
         parser.error("this benchmark runs on PostgreSQL (--url postgresql+psycopg://…)")
-    url, drop = temporary_postgres(options.url)
+    url, drop = temporary_postgres(options.url, label="draw")
     try:
         run(url, options.subjects, options.ratio, options.pool)
     finally:

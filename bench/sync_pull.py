@@ -31,9 +31,10 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, make_url, select, text
+from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
+from bench.directory_listing import temporary_postgres
 from server import create_app
 from server.auth.bearer import new_token
 from server.auth.models import Department, Device, User
@@ -356,22 +357,6 @@ def run(url: str, n_visits: int, n_background: int, runs: int, label: str) -> li
     return rows
 
 
-def temporary_postgres(url: str):
-    """Create an empty database next to DATABASE_URL's; returns (its URL, a drop function)."""
-    base = make_url(url)
-    name = f"{base.database}_bench_pull_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
-
-
 def print_table(rows: list[tuple]) -> None:
     header = ("db", "case", "median ms", "p95 ms", "floor ms", "ratio")
     lines = [header] + [
@@ -397,7 +382,7 @@ def main(argv: list[str] | None = None) -> None:
         rows += run(sqlite_url, options.visits, options.background, options.runs, "sqlite")
     pg = os.environ.get("DATABASE_URL", "")
     if pg.startswith("postgresql"):
-        url, drop = temporary_postgres(pg)
+        url, drop = temporary_postgres(pg, label="pull")
         try:
             rows += run(url, options.visits, options.background, options.runs, "postgresql")
         finally:

@@ -37,16 +37,12 @@ def times_drawn_this_year(year: int):
     )
 
 
-def population_statement(task: Task, *, columns: str = "uscc"):
-    """SELECT of the eligible subjects: the task's filters minus the exclusions (§1.1).
-
-    `columns`: "uscc" for the snapshot (all the announcement needs), "uscc_id" for the ids too.
-    """
+def population_statement(task: Task):
+    """SELECT of the eligible subjects' USCCs: the task's filters minus the exclusions (§1.1)."""
     counted = times_drawn_this_year(task.year)
     high_risk = select(SubjectRiskFlag.id).where(SubjectRiskFlag.subject_id == Subject.id).exists()
-    selected = (Subject.uscc,) if columns == "uscc" else (Subject.uscc, Subject.id)
     return (
-        select(*selected)
+        select(Subject.uscc)
         .outerjoin(counted, counted.c.subject_id == Subject.id)
         .where(
             *task_queries.target_conditions(task),
@@ -64,14 +60,6 @@ def population_usccs(session: Session, task: Task) -> list[str]:
     # Sorted here, never by the database collation (Timsort is near-linear on the nearly
     # sorted output of an index scan).
     return dsr.canonical_population(rows)
-
-
-def population(session: Session, task: Task) -> list[tuple[str, uuid.UUID]]:
-    """(uscc, subject id) of the eligible subjects, sorted by USCC."""
-    statement = population_statement(task, columns="uscc_id")
-    rows = [(uscc.upper(), sid) for uscc, sid in session.connection().execute(statement)]
-    rows.sort()
-    return rows
 
 
 def subject_ids(session: Session, usccs: Iterable[str]) -> dict[str, uuid.UUID]:
