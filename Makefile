@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app server
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install translations migrate seed browser-deps lint lock bench clean
+.PHONY: run test install translations migrate seed browser-deps lint lock bench clean pwa pwa-test
 
 $(VENV)/bin/activate:
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,21 +30,40 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo --if-empty
 
-run: seed
+# The field app (pwa/): npm ci from the lockfile, then the production build into pwa/dist, which
+# the server serves at /app/. Rebuilt only when its sources change.
+PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/vite.config.js
+pwa/node_modules/.installed: pwa/package.json pwa/package-lock.json
+	cd pwa && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+pwa/dist/.built: pwa/node_modules/.installed $(PWA_SOURCES)
+	cd pwa && npm run build --silent >/dev/null
+	touch $@
+
+pwa: pwa/dist/.built
+
+pwa-test: pwa/node_modules/.installed
+	cd pwa && npx vitest run
+
+run: seed pwa
 	@echo "SpotCheck on http://$(HOST):$(PORT)  (demo accounts: see README.md)"
 	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) \
 		--access-logfile - server.wsgi:app
 
 # Debian's chromium (never a downloaded browser) and CJK fonts for the browser tests.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+		|| ! fc-list 2>/dev/null | grep -qi 'Noto Color Emoji'; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
 		else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi; \
 	fi
 
-test: install browser-deps
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+# One pytest process per core (pytest-xdist); PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= auto
+test: install browser-deps pwa pwa-test
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check server sync tests
@@ -55,11 +74,14 @@ lock: | $(VENV)/bin/activate
 	$(PIP) install --quiet pip-tools
 	$(VENV)/bin/pip-compile --quiet --extra test --strip-extras --output-file requirements.lock pyproject.toml
 
-bench: install
+bench: install browser-deps pwa
 	$(PY) -m bench.directory_listing
 	$(PY) -m bench.draw
 	$(PY) -m bench.draw_db   # PostgreSQL: DATABASE_URL, else postgres@127.0.0.1:5432
 	$(PY) -m bench.sync_pull  # SQLite, and PostgreSQL when DATABASE_URL points there
+	$(PY) -m bench.sync_submit  # PostgreSQL through gunicorn
+	$(PY) -m bench.upload  # tus vs one plain PUT, SQLite (+ PostgreSQL with DATABASE_URL)
+	$(PY) -m bench.pwa  # the field app in headless Chromium
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info pwa/node_modules pwa/dist

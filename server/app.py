@@ -22,7 +22,8 @@ from server.extensions import api, babel, csrf, db, login_manager, migrate
 # `api_blueprints`: flask-smorest blueprints) and cli.py (`commands`: click commands).
 DOMAINS = (
     "system", "auth", "audit", "calendar", "codes", "items", "directory",
-    "plans", "tasks", "draws", "visits", "public", "uploads", "syncapi",
+    "plans", "tasks", "draws", "visits", "public", "uploads", "syncapi", "credentials",
+    "fieldapp",
 )  # fmt: skip
 
 

@@ -47,6 +47,18 @@ class Defaults:
     DEMO_PASSWORD = "spotcheck-demo"  # noqa: S105 - documented demo password, overridable
     BUREAU_NAME = "威海经济技术开发区商务局"
     BUREAU_SHORT_NAME = "威经区商务"
+    # Shown on the phone's e-credential and the public credential check: whom a business calls
+    # to confirm an inspection. Demo values: set the real ones (SPOTCHECK_BUREAU_CONTACT_PHONE…).
+    BUREAU_CONTACT_PHONE = "0631-0000000"
+    BUREAU_ADDRESS = "山东省威海市经济技术开发区"
+    # The address people reach this server at (behind a proxy, e.g. https://spotcheck.example.cn);
+    # QR codes of e-credentials point there. None: built from each request's own host.
+    PUBLIC_BASE_URL = None
+    # The field app's Vite build, served at /app/ (server/fieldapp).
+    PWA_DIST = str(PROJECT_ROOT / "pwa" / "dist")
+    # Credential photos (server/credentials/photos.py): JPEG/PNG only; shown at most this size.
+    CREDENTIAL_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    CREDENTIAL_PHOTO_PX = 600
     PAGE_SIZE = 50
 
     # Draws with a public beacon (DSR-v1 §1.4): by default the announced round is the first one

@@ -4,6 +4,7 @@ from server.audit.models import AuditEvent  # noqa: F401
 from server.auth.models import Department, Device, User, UserRole  # noqa: F401
 from server.calendar.models import CalendarOverride  # noqa: F401
 from server.codes.models import Code  # noqa: F401
+from server.credentials.models import CredentialScan  # noqa: F401
 from server.directory.models import (  # noqa: F401
     Conflict,
     Inspector,
@@ -29,5 +30,6 @@ from server.tasks.models import (  # noqa: F401
 )
 from server.visits.models import MergeDecision, MergeProposal, Visit, VisitTask  # noqa: F401
 from server.visits.record_models import MutationResult, VisitEvent, VisitRecord  # noqa: F401
+from server.visits.review_models import ReviewComment  # noqa: F401
 from sync.feed_models import SyncChange, SyncCounter  # noqa: F401 - also installs the change log
 from sync.models import Media, Upload  # noqa: F401

@@ -98,14 +98,26 @@ def nav_url(endpoint: str, **values) -> str | None:
         return None
 
 
+CONSOLE_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# The field app (/app/, server/fieldapp): its service worker, photos and recordings held as
+# blobs, its manifest; still no inline script or style and nothing from another origin.
+FIELD_APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; worker-src 'self'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+    "manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
 def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    field_app = request.path == "/app" or request.path.startswith("/app/")
     response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        "Content-Security-Policy", FIELD_APP_CSP if field_app else CONSOLE_CSP
     )
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")

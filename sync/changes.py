@@ -55,15 +55,22 @@ from server.items.models import Item, ItemVersion
 from server.orm import new_id, utcnow
 from server.tasks.models import ChecklistQuestion, ChecklistTemplate, Task, TaskItem
 from server.visits.models import Visit, VisitTask
+from server.visits.record_models import VisitRecord
+from server.visits.review_models import ReviewComment
 from sync.feed_models import DELETE, UPSERT, SyncChange, SyncCounter
 
 # Collections of the change log (the pull's collections are derived from them).
 # INSPECTORS: an inspector's credential changed; MEMBERS: what teams show of them (name,
 # credential number) changed, so the visits whose teams they are on are sent again.
-VISITS, TASKS, SUBJECTS, ITEMS, CHECKLISTS, INSPECTORS, MEMBERS = (
-    "visits", "tasks", "subjects", "items", "checklists", "inspectors", "members",
+# RECORDS / COMMENTS: a visit record (written on a phone, returned by a reviewer) and a review
+# comment; the pull sends them to everyone on the visit's team.
+VISITS, TASKS, SUBJECTS, ITEMS, CHECKLISTS, INSPECTORS, MEMBERS, RECORDS, COMMENTS = (
+    "visits", "tasks", "subjects", "items", "checklists", "inspectors", "members", "records",
+    "comments",
 )  # fmt: skip
-COLLECTIONS = frozenset({VISITS, TASKS, SUBJECTS, ITEMS, CHECKLISTS, INSPECTORS, MEMBERS})
+COLLECTIONS = frozenset(
+    {VISITS, TASKS, SUBJECTS, ITEMS, CHECKLISTS, INSPECTORS, MEMBERS, RECORDS, COMMENTS}
+)
 
 COUNTER_ID = 1
 DEFAULT_RETENTION_DAYS = 90
@@ -222,6 +229,10 @@ def _collect_touched(session: Session, touched: list) -> None:
         elif isinstance(obj, ChecklistQuestion):
             for template_id in _related_ids(obj, "template_id", "template"):
                 pending.add((CHECKLISTS, template_id, None, UPSERT))
+        elif isinstance(obj, VisitRecord):
+            pending.add((RECORDS, _id(obj), None, UPSERT))
+        elif isinstance(obj, ReviewComment):
+            pending.add((COMMENTS, _id(obj), None, UPSERT))
         # A new inspector is on no team yet, but their own credential goes to their phone.
         elif isinstance(obj, Inspector) and (not is_new or obj.user_id is not None):
             pending.add((INSPECTORS, _id(obj), None, UPSERT))
@@ -301,6 +312,8 @@ _WATCHED = (
     ChecklistTemplate,
     ChecklistQuestion,
     Inspector,
+    VisitRecord,
+    ReviewComment,
 )
 
 

@@ -16,6 +16,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
 
 import server.models  # noqa: F401 - every table, for building the schema directly
 from server import create_app
@@ -25,9 +26,13 @@ from server.codes.reference import code_rows
 from server.directory import identifiers
 from server.extensions import db as _db
 from server.orm import Base
+from tests.dbtools import clear_postgres
 
 TEST_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+# pytest-xdist runs the suite in several processes (`make test` uses -n auto); on PostgreSQL each
+# worker gets its own database next to the given one, so workers never clear each other's rows.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 DEMO_PASSWORD = "spotcheck-demo"
 
@@ -45,32 +50,37 @@ def build_schema(url: str) -> None:
     engine.dispose()
 
 
+def worker_database(url: str) -> str:
+    """The given PostgreSQL database, or under xdist a fresh one of this worker beside it."""
+    if not XDIST_WORKER:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{XDIST_WORKER}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def _schema(tmp_path_factory) -> str:
     """Build the schema once per session; returns the template URL (SQLite) or the PG URL."""
     if IS_POSTGRES:
-        build_schema(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+        url = worker_database(TEST_DATABASE_URL)
+        build_schema(url)
+        return url
     template = tmp_path_factory.mktemp("db") / "template.db"
     build_schema(f"sqlite:///{template}")
     return str(template)
-
-
-def _truncate_postgres(url: str) -> None:
-    engine = create_engine(url)
-    tables = [t.name for t in Base.metadata.sorted_tables if t.name != "codes"]
-    with engine.begin() as conn:
-        # replica mode skips the audit table's append-only triggers, for cleanup only.
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture
 def database_url(_schema, tmp_path) -> str:
     """A fresh, empty database (schema + reference codes) for one test."""
     if IS_POSTGRES:
-        _truncate_postgres(_schema)
+        clear_postgres(_schema)
         return _schema
     path = tmp_path / "test.db"
     shutil.copyfile(_schema, path)

@@ -43,6 +43,8 @@ ACTIONS = {
     "subject.flag_clear": _l("取消风险标记"),
     "inspector.create": _l("新增执法人员"),
     "inspector.update": _l("修改执法人员"),
+    "inspector.photo_set": _l("上传执法证照片"),
+    "inspector.photo_remove": _l("删除执法证照片"),
     "conflict.register": _l("登记利害关系"),
     "conflict.end": _l("解除利害关系"),
     "region.create": _l("新增区域"),
@@ -108,6 +110,7 @@ ACTIONS = {
     "record.save_draft": _l("保存检查记录草稿"),
     "record.submit": _l("签名提交检查记录"),
     "record.complete": _l("检查记录证据齐全"),
+    "record.return": _l("退回检查记录（附审核意见）"),
     "record.attach_media": _l("登记证据文件"),
     "sync.reject": _l("同步变更被拒绝"),
 }

@@ -6,7 +6,17 @@ and render. A refused form re-renders with 422 and nothing is written (transacti
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +25,7 @@ from sqlalchemy import select
 from server.auth.models import User
 from server.auth.permissions import current_actor, roles_required
 from server.clock import local_today
+from server.credentials import photos
 from server.directory import access, identifiers, operations, queries, vocab
 from server.directory.api import blp as api_blp
 from server.directory.args import (
@@ -29,6 +40,7 @@ from server.directory.models import Inspector
 from server.directory.operations import DirectoryError
 from server.directory.schemas import ConflictArgs, RiskFlagArgs, inspector_args, subject_args
 from server.extensions import db
+from server.uploads.views import storage
 from server.validation import InputError, form_data, parse
 
 bp = Blueprint("directory", __name__, template_folder="templates")
@@ -43,6 +55,8 @@ AUDIT_ACTIONS = {
     "subject.flag_clear": _l("清除风险标记"),
     "inspector.create": _l("新增"),
     "inspector.update": _l("修改"),
+    "inspector.photo_set": _l("上传执法证照片"),
+    "inspector.photo_remove": _l("删除执法证照片"),
     "conflict.register": _l("登记利害关系"),
     "conflict.end": _l("解除利害关系登记"),
 }
@@ -370,7 +384,9 @@ def inspectors_detail(inspector_id: str):
     )
 
 
-def _inspector_form(inspector, form: dict, errors: dict, status: int = 200):
+def _inspector_form(
+    inspector, form: dict, errors: dict, status: int = 200, photo_errors: dict | None = None
+):
     users = {
         u.username: f"{u.display_name}（{u.username}）"
         for u in db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(
@@ -383,6 +399,8 @@ def _inspector_form(inspector, form: dict, errors: dict, status: int = 200):
         errors=errors,
         departments=queries.departments(db.session),
         users=users,
+        photo_errors=photo_errors or {},
+        photo_max_mb=_photo_max_mb(),
     ), status
 
 
@@ -447,6 +465,54 @@ def inspectors_edit(inspector_id: str):
     if request.method == "POST":
         return _save_inspector(inspector)
     return _inspector_form(inspector, _inspector_initial(inspector), {})
+
+
+def _photo_max_mb() -> str:
+    return f"{current_app.config['CREDENTIAL_PHOTO_MAX_BYTES'] / (1024 * 1024):g}"
+
+
+@bp.post("/inspectors/<inspector_id>/photo")
+@roles_required(*access.KEEPERS)
+def inspectors_photo(inspector_id: str):
+    """Upload (or remove) the credential photo: its own form, a file is not a field to diff."""
+    inspector = _inspector_or_404(inspector_id)
+    if request.form.get("remove"):
+        if photos.remove_photo(db.session, actor=current_actor(), inspector=inspector):
+            flash(_("已删除证件照"), "success")
+        return redirect(url_for("directory.inspectors_edit", inspector_id=inspector.id))
+    config = current_app.config
+    upload = request.files.get("photo")
+    # One byte more than allowed is enough to know it is too large.
+    data = upload.stream.read(config["CREDENTIAL_PHOTO_MAX_BYTES"] + 1) if upload else b""
+    try:
+        photos.set_photo(
+            db.session,
+            storage(),
+            actor=current_actor(),
+            inspector=inspector,
+            data=data,
+            max_bytes=config["CREDENTIAL_PHOTO_MAX_BYTES"],
+            max_pixels=config["UPLOAD_MAX_PIXELS"],
+            box_px=config["CREDENTIAL_PHOTO_PX"],
+        )
+    except photos.PhotoRefused as refused:
+        message = _(str(refused), mb=_photo_max_mb())
+        return _inspector_form(
+            inspector, _inspector_initial(inspector), {}, 422, photo_errors={"photo": [message]}
+        )
+    flash(_("已更新证件照"), "success")
+    return redirect(url_for("directory.inspectors_edit", inspector_id=inspector.id))
+
+
+@bp.get("/inspectors/<inspector_id>/photo")
+@roles_required(*access.READERS)
+def inspectors_photo_image(inspector_id: str):
+    """The credential photo as shown (600 px, no EXIF) for the console pages."""
+    inspector = _inspector_or_404(inspector_id)
+    data = photos.shown_bytes(storage(), inspector)
+    if data is None:
+        abort(404)
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, no-cache"})
 
 
 # ---- conflicts ----------------------------------------------------------------------------------

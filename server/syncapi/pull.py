@@ -30,7 +30,8 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth.models import Department, Device
+from server.auth.models import Department, Device, User
+from server.credentials.tokens import CredentialLinks
 from server.directory.models import Inspector, Subject
 from server.draws.models import DrawAssignment
 from server.items.models import Item, ItemVersion
@@ -38,14 +39,19 @@ from server.orm import utcnow
 from server.tasks import workflow
 from server.tasks.models import ChecklistQuestion, ChecklistTemplate, Task, TaskItem
 from server.visits.models import CONFIRMED, PLANNED, MergeProposal, Visit, VisitTask
+from server.visits.record_models import VisitRecord
+from server.visits.review_models import ReviewComment
 from sync import changes
 from sync.feed_models import DELETE, SyncChange
 
 # Issuing sends a task's visits to the phones; they stay there until the task is over.
 ISSUED_STATES = (workflow.ISSUED, workflow.IN_PROGRESS, workflow.COMPLETED)
 # The collections of a pull, always all present in `changes` (a stable shape for the PWA).
-PULL_COLLECTIONS = ("visits", "tasks", "items", "subjects", "checklists", "credential")
+PULL_COLLECTIONS = (
+    "visits", "tasks", "items", "subjects", "checklists", "credential", "records", "comments",
+)  # fmt: skip
 _CURSOR = re.compile(r"-?[0-9]{1,18}")
+PHOTO_URL = "/api/v1/credential/photo"  # server/credentials/views.py (device token)
 
 
 def parse_cursor(raw) -> int | None:
@@ -64,6 +70,7 @@ class Scope:
     visits: dict[uuid.UUID, dict]  # visit id → visit row (sections filled later)
     links: list  # (visit_id, task_id, draw_id, subject_id, position) of issued tasks
     teams: dict[tuple, list]  # (draw_id, subject_id) → team rows, in draw order
+    links_to: CredentialLinks | None = None  # signs the e-credential's QR URLs
 
     @property
     def task_ids(self) -> set:
@@ -85,8 +92,14 @@ def _empty_changes() -> dict:
     return {name: {"upserts": [], "deletes": []} for name in PULL_COLLECTIONS}
 
 
-def pull(session: Session, *, user_id, device_id, cursor_raw) -> dict:
-    """The pull response for the device's user, on the session's snapshot."""
+def pull(
+    session: Session, *, user_id, device_id, cursor_raw, links: CredentialLinks | None = None
+) -> dict:
+    """The pull response for the device's user, on the session's snapshot.
+
+    `links` signs the QR URLs of the e-credential (server/credentials/tokens.py): one per visit
+    row and one on the credential row, made here because the phone shows them offline.
+    """
     value, floor = changes.current(session)  # read first: the cursor is taken in the snapshot
     cursor = parse_cursor(cursor_raw)
     reset = cursor is None or cursor < 0 or cursor > value or 0 < cursor < floor
@@ -111,12 +124,14 @@ def pull(session: Session, *, user_id, device_id, cursor_raw) -> dict:
             Inspector.credential_issuer,
             Inspector.credential_valid_from,
             Inspector.credential_valid_until,
+            Inspector.photo_key,
             Department.name.label("department"),
         )
         .join(Department, Department.id == Inspector.department_id)
         .where(Inspector.user_id == user_id)
     ).first()
     scope = read_scope(session, inspector.id if inspector else None)
+    scope.links_to = links
     if since == 0:
         _fill(session, body["changes"], scope, set(scope.visits), set(), inspector, True)
         return body
@@ -230,6 +245,8 @@ def _incremental(session, out, scope: Scope, user_id, since, value, inspector) -
     checklist_ids = {t["checklist_id"] for t in tasks.values() if t["checklist_id"]}
     watched = visit_ids | task_ids | subject_ids | members | set(item_of_version.values())
     watched |= checklist_ids | ({inspector.id} if inspector else set())
+    record_visit, comment_visit = _record_index(session, visit_ids)
+    watched |= set(record_visit) | set(comment_visit)
     changed: dict[str, set] = defaultdict(set)
     deleted: dict[str, set] = defaultdict(set)
     # Two index range reads (by object, by addressee) rather than one OR the planner may scan.
@@ -276,6 +293,13 @@ def _incremental(session, out, scope: Scope, user_id, since, value, inspector) -
         send_items |= {v for v, _ in tasks[task_id]["_items"]}
         if tasks[task_id]["checklist_id"]:
             send_checklists.add(tasks[task_id]["checklist_id"])
+    # A visit sent again may be new to this phone: its records and comments go with it.
+    send_records = (changed[changes.RECORDS] & set(record_visit)) | {
+        r for r, v in record_visit.items() if v in send_visits
+    }
+    send_comments = (changed[changes.COMMENTS] & set(comment_visit)) | {
+        c for c, v in comment_visit.items() if v in send_visits
+    }
     _fill(
         session,
         out,
@@ -288,6 +312,8 @@ def _incremental(session, out, scope: Scope, user_id, since, value, inspector) -
         subjects=send_subjects,
         items=send_items,
         checklists=send_checklists,
+        records=send_records,
+        comments=send_comments,
     )
     _deletes(session, out, deleted, tasks, item_of_version, checklist_ids)
 
@@ -329,11 +355,15 @@ def _fill(
     subjects=None,
     items=None,
     checklists=None,
+    records=None,
+    comments=None,
 ) -> None:
     """Upserts of the given objects (everything in scope when `everything`)."""
     if everything:
         task_ids = scope.task_ids
         subjects = scope.subject_ids
+        record_visit, comment_visit = _record_index(session, set(scope.visits))
+        records, comments = set(record_visit), set(comment_visit)
     tasks = tasks if tasks is not None else _task_rows(session, task_ids)
     if everything:
         items = {v for t in tasks.values() for v, _ in t["_items"]}
@@ -346,7 +376,9 @@ def _fill(
     out["subjects"]["upserts"] = _subject_rows(session, subjects)
     out["checklists"]["upserts"] = _checklist_rows(session, checklists)
     if inspector is not None:
-        out["credential"]["upserts"] = [_credential(inspector)]
+        out["credential"]["upserts"] = [_credential(inspector, scope.links_to)]
+    out["records"]["upserts"] = _record_rows(session, records)
+    out["comments"]["upserts"] = _comment_rows(session, comments)
 
 
 def _visit_rows(session, scope: Scope, visit_ids: set) -> list[dict]:
@@ -385,12 +417,17 @@ def _visit_rows(session, scope: Scope, visit_ids: set) -> list[dict]:
             }
         )
     rows = []
+    links = scope.links_to
     for visit_id in sorted(visit_ids, key=lambda v: (scope.visits[v]["window_end"], str(v))):
         row = dict(scope.visits[visit_id])
         row["sections"] = sections[visit_id]
         row["merged_from"] = merged_from[visit_id]
         row["i_am_lead"] = any(
             m["is_me"] and m["is_lead"] for s in row["sections"] for m in s["team"]
+        )
+        # Signed now (~3 µs each): the QR code shown at this business's door, offline.
+        row["credential_url"] = (
+            links.visit_url(scope.inspector_id, visit_id, row["window_end"]) if links else None
         )
         rows.append(row)
     return rows
@@ -535,7 +572,76 @@ def _checklist_rows(session, template_ids) -> list[dict]:
     return [templates[t] for t in sorted(templates, key=str)]
 
 
-def _credential(inspector) -> dict:
+def _record_index(session, visit_ids: set) -> tuple[dict, dict]:
+    """{record id: visit id} and {comment id: visit id} of the visits (indexed by visit)."""
+    if not visit_ids:
+        return {}, {}
+    ids = list(visit_ids)
+    records, comments = {}, {}
+    for start in range(0, len(ids), changes.CHUNK):
+        chunk = ids[start : start + changes.CHUNK]
+        stmt = select(VisitRecord.id, VisitRecord.visit_id).where(VisitRecord.visit_id.in_(chunk))
+        records.update(dict(session.execute(stmt).all()))
+        stmt = select(ReviewComment.id, ReviewComment.visit_id).where(
+            ReviewComment.visit_id.in_(chunk)
+        )
+        comments.update(dict(session.execute(stmt).all()))
+    return records, comments
+
+
+def _record_rows(session, record_ids) -> list[dict]:
+    """The team's records of the visits: what each says and where it stands in review.
+
+    Signature images and the device signature stay on the server (heavy, and the phone that made
+    them has them); the signed content and its hash come along so a lead can read it.
+    """
+    if not record_ids:
+        return []
+    stmt = (
+        select(
+            VisitRecord.id,
+            VisitRecord.visit_id,
+            VisitRecord.task_id,
+            VisitRecord.state,
+            VisitRecord.version,
+            VisitRecord.supersedes_id,
+            VisitRecord.correction_reason,
+            VisitRecord.submitted_at,
+            VisitRecord.record_hash,
+            VisitRecord.answers,
+            VisitRecord.notes,
+            VisitRecord.record,
+            VisitRecord.updated_at,
+            User.display_name.label("author"),
+        )
+        .join(User, User.id == VisitRecord.user_id)
+        .where(VisitRecord.id.in_(list(record_ids)))
+        .order_by(VisitRecord.visit_id, VisitRecord.task_id, VisitRecord.version)
+    )
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def _comment_rows(session, comment_ids) -> list[dict]:
+    if not comment_ids:
+        return []
+    stmt = (
+        select(
+            ReviewComment.id,
+            ReviewComment.record_id,
+            ReviewComment.visit_id,
+            ReviewComment.kind,
+            ReviewComment.body,
+            ReviewComment.created_at,
+            User.display_name.label("author"),
+        )
+        .join(User, User.id == ReviewComment.author_id)
+        .where(ReviewComment.id.in_(list(comment_ids)))
+        .order_by(ReviewComment.created_at)
+    )
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def _credential(inspector, links: CredentialLinks | None) -> dict:
     return {
         "id": inspector.id,
         "name": inspector.name,
@@ -544,6 +650,11 @@ def _credential(inspector) -> dict:
         "valid_from": inspector.credential_valid_from,
         "valid_until": inspector.credential_valid_until,
         "department": inspector.department,
+        "credential_url": (
+            links.credential_url(inspector.id, inspector.credential_valid_until) if links else None
+        ),
+        "photo_url": PHOTO_URL if inspector.photo_key else None,
+        "bureau": links.bureau if links else None,
     }
 
 

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,6 +174,15 @@ def push(
     last = 0
     for mutation in mutations:
         seq, kind = mutation["seq"], mutation["type"]
+        if session.connection().dialect.name == "sqlite":
+            # SQLite has no row locks (FOR UPDATE is ignored): a no-op write takes the
+            # database's write lock now, so a second push of this device waits here and then
+            # reads what the first committed, instead of both applying the same seq.
+            session.execute(
+                update(Device)
+                .where(Device.id == device_id)
+                .values(last_mutation_seq=Device.last_mutation_seq)
+            )
         # Columns, not the entity: Device joins its user (an outer join FOR UPDATE refuses).
         locked = session.execute(
             select(Device.last_mutation_seq, Device.revoked_at)

@@ -50,6 +50,14 @@ class VisitRowSchema(Schema):
     sections = fields.List(fields.Nested(VisitSectionSchema))
     merged_from = fields.List(fields.UUID(), metadata={"description": "并入本检查的检查 id"})
     i_am_lead = fields.Boolean(metadata={"description": "本人是否为组长"})
+    credential_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "电子执法证二维码内容：<PUBLIC_BASE_URL>/c/<签名令牌>。"
+            "扫码打开公开核验页，显示证件是否有效、本人是否为本检查的检查组成员、今天是否在检查时间内。"
+            "令牌有效至检查截止日期次日；离线出示即可，无需联网生成"
+        },
+    )
 
 
 class PullDepartmentSchema(Schema):
@@ -121,6 +129,14 @@ class ChecklistRowSchema(Schema):
     questions = fields.List(fields.Nested(ChecklistQuestionRowSchema))
 
 
+class BureauSchema(Schema):
+    """Whom a business may call to confirm an inspection (shown on the e-credential)."""
+
+    name = fields.String()
+    contact_phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+
+
 class CredentialRowSchema(Schema):
     """The signed-in inspector's own law-enforcement credential (shown on site)."""
 
@@ -131,6 +147,52 @@ class CredentialRowSchema(Schema):
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date()
     department = fields.String()
+    credential_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "执法证二维码内容（不针对具体检查）：<PUBLIC_BASE_URL>/c/<签名令牌>，"
+            "有效至执法证有效期截止日"
+        },
+    )
+    photo_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "证件照地址（GET，设备令牌，image/jpeg，最长边不超过 600 像素）；"
+            "未上传时为 null。照片更换后凭证行会再次下发"
+        },
+    )
+    bureau = fields.Nested(BureauSchema, allow_none=True, metadata={"description": "发证/主管单位"})
+
+
+class RecordRowSchema(Schema):
+    """A record of a visit in scope, by anyone on its team (a lead reads the team's records)."""
+
+    id = fields.UUID()
+    visit_id = fields.UUID()
+    task_id = fields.UUID(metadata={"description": "记录所属任务（合并检查的分节）"})
+    state = fields.String(metadata={"description": "draft | awaiting_media | submitted | returned"})
+    version = fields.Integer(metadata={"description": "版本号；更正后的记录版本加一"})
+    supersedes_id = fields.UUID(allow_none=True, metadata={"description": "被本版本更正的记录"})
+    correction_reason = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    record_hash = fields.String(allow_none=True, metadata={"description": "RFC 8785 SHA-256"})
+    answers = fields.Dict(metadata={"description": "草稿答案"})
+    notes = fields.Dict(metadata={"description": "草稿备注"})
+    record = fields.Dict(allow_none=True, metadata={"description": "已签名提交的记录内容"})
+    updated_at = fields.DateTime()
+    author = fields.String(metadata={"description": "提交人"})
+
+
+class CommentRowSchema(Schema):
+    """A review comment sent back on a record (returned: the team corrects and resubmits)."""
+
+    id = fields.UUID()
+    record_id = fields.UUID()
+    visit_id = fields.UUID()
+    kind = fields.String(metadata={"description": "return（退回补正）| note"})
+    body = fields.String(metadata={"description": "审核意见"})
+    created_at = fields.DateTime()
+    author = fields.String(metadata={"description": "审核人"})
 
 
 def _collection(name: str, row: type[Schema]) -> type[Schema]:
@@ -150,6 +212,13 @@ class PullChangesSchema(Schema):
     subjects = fields.Nested(_collection("SubjectChanges", SubjectRowSchema))
     checklists = fields.Nested(_collection("ChecklistChanges", ChecklistRowSchema))
     credential = fields.Nested(_collection("CredentialChanges", CredentialRowSchema))
+    records = fields.Nested(
+        _collection("RecordChanges", RecordRowSchema),
+        metadata={
+            "description": "检查记录；检查被删除时，其记录与意见随之删除（本机未上传的除外）"
+        },
+    )
+    comments = fields.Nested(_collection("CommentChanges", CommentRowSchema))
 
 
 class PullSchema(Schema):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from server.auth.bearer import current_identity, device_required
+from server.credentials.service import credential_links
 from server.extensions import api, db
 from server.syncapi import pull, push
 from server.syncapi.push_schemas import ARGS_SCHEMAS, PushArgs, PushSchema
@@ -39,6 +40,7 @@ class Pull(MethodView):
         `reset: true` — discard the local server-owned copies and store this full pull.
         """
         identity = current_identity()
+        links = credential_links()  # needs the request (base URL); pull() runs without one
         # A separate connection: the request's transaction has already read the device, and
         # REPEATABLE READ must be set before a transaction's first statement.
         with changes.snapshot(db.engine) as session:
@@ -47,6 +49,7 @@ class Pull(MethodView):
                 user_id=identity.user.id,
                 device_id=identity.device.id,
                 cursor_raw=cursor,
+                links=links,
             )
         # Personal data of subjects and teams: never stored by a cache on the way.
         return Response(

@@ -189,7 +189,8 @@ def append(upload_id: str):
         upload = tus.get_upload(db.session, upload_id, user_id=identity.user.id)
         # The body is copied to disk in 1 MiB pieces and never past the file's declared
         # length, so the app-wide MAX_CONTENT_LENGTH (meant for forms) does not apply here.
-        request.max_content_length = None
+        # (None would not lift it: Flask then falls back to MAX_CONTENT_LENGTH.)
+        request.max_content_length = settings().max_size + 1
         upload = tus.append(
             db.session,
             upload,

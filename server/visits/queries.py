@@ -21,6 +21,7 @@ from server.draws.models import DrawAssignment
 from server.tasks.models import Task
 from server.visits import access
 from server.visits.models import PLANNED, PROPOSED, MergeProposal, Visit, VisitTask
+from server.visits.record_models import VisitRecord
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,11 @@ def parse_id(value) -> uuid.UUID | None:
 def get_visit(session: Session, visit_id) -> Visit | None:
     key = parse_id(visit_id)
     return session.get(Visit, key) if key else None
+
+
+def get_record(session: Session, record_id) -> VisitRecord | None:
+    key = parse_id(record_id)
+    return session.get(VisitRecord, key) if key else None
 
 
 def get_proposal(session: Session, proposal_id) -> MergeProposal | None:

@@ -12,13 +12,16 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from server.audit.operations import Actor, record
 from server.orm import Base, Timestamps, UUIDPrimaryKey
 
 DRAFT, AWAITING_MEDIA, SUBMITTED = "draft", "awaiting_media", "submitted"
-RECORD_STATES = (DRAFT, AWAITING_MEDIA, SUBMITTED)
+# Sent back by the team lead or the back office with a comment (server/visits/review.py); the
+# phone answers with a correction. Further review states come with results.
+RETURNED = "returned"
+RECORD_STATES = (DRAFT, AWAITING_MEDIA, SUBMITTED, RETURNED)
 
 VISIT_START, CREDENTIAL_SHOWN, NOTICE_DELIVERED = (
     "visit.start",
@@ -57,6 +60,8 @@ class VisitRecord(UUIDPrimaryKey, Timestamps, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visit_records.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    user = relationship("User")  # loaded on use only (the push never needs it)
 
     @property
     def is_signed(self) -> bool:

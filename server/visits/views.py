@@ -21,7 +21,7 @@ from server.extensions import db
 from server.items import present as item_present
 from server.items.queries import method_codes
 from server.validation import InputError, form_data, parse
-from server.visits import access, merges, queries
+from server.visits import access, merges, queries, review
 from server.visits.merges import MergeError
 from server.visits.models import CANCELLED, MERGED, PLANNED
 from server.visits.schemas import (
@@ -96,12 +96,25 @@ def index():
     ), (422 if errors else 200)
 
 
+RECORD_STATES = {
+    "draft": _l("草稿"),
+    "awaiting_media": _l("等待证据上传"),
+    "submitted": _l("已提交"),
+    "returned": _l("已退回补正"),
+}
+RECORD_BADGES = {"draft": "", "awaiting_media": "warn", "submitted": "ok", "returned": "danger"}
+
+
 @bp.get("/visits/<visit_id>")
 @roles_required(*access.READERS)
 def detail(visit_id: str):
-    visit = _visit_or_abort(visit_id)
+    return _detail(_visit_or_abort(visit_id))
+
+
+def _detail(visit, errors: dict | None = None, values: dict | None = None, status: int = 200):
     target = queries.get_visit(db.session, visit.merged_into_id) if visit.merged_into_id else None
     proposals = queries.proposals_of(db.session, visit)
+    records = review.records_of_visit(db.session, visit.id)
     return render_template(
         "visits/detail.html",
         visit=visit,
@@ -113,7 +126,36 @@ def detail(visit_id: str):
         method_names=_method_names(),
         keeps_directory=directory_access.keeps_directory(current_user),
         today=local_today(),
-    )
+        records=records,
+        comments=review.comments_of(db.session, [r.id for r in records]),
+        may_review={r.id: review.may_review(db.session, current_user, r) for r in records},
+        record_states=RECORD_STATES,
+        record_badges=RECORD_BADGES,
+        errors=errors or {},
+        values=values or {},
+    ), status
+
+
+@bp.post("/visits/<visit_id>/records/<record_id>/return")
+@roles_required(*access.READERS)
+def return_record(visit_id: str, record_id: str):
+    """Send a submitted record back to the team with a comment (reaches the phones by pull)."""
+    visit = _visit_or_abort(visit_id)
+    row = queries.get_record(db.session, record_id)
+    if row is None or row.visit_id != visit.id:
+        abort(404)
+    form = form_data(request.form)
+    try:
+        review.send_back(db.session, current_actor(), current_user, row, form.get("comment"))
+    except review.ReviewError as error:
+        if error.status == 403:
+            abort(403, description=error.translated())
+        db.session.rollback()
+        db.session.refresh(visit)
+        messages = {str(row.id): {error.field or "_schema": [error.translated()]}}
+        return _detail(visit, messages, {str(row.id): form}, error.status)
+    flash(_("已退回，意见将在检查人员同步时送达"), "success")
+    return redirect(url_for("visits.detail", visit_id=visit.id, _anchor=f"record-{row.id}"))
 
 
 @bp.get("/my/visits")

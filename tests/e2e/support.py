@@ -6,21 +6,14 @@ import os
 import shutil
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
-from server.orm import Base
+from tests.dbtools import clear_postgres
 
 
 def reset_database(schema: str, workdir: Path) -> str:
     """A fresh database for a live server: a copy of the SQLite template, or a truncated PG."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgresql"):
-        engine = create_engine(schema)
-        tables = [t.name for t in Base.metadata.sorted_tables if t.name != "codes"]
-        with engine.begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-        engine.dispose()
+        clear_postgres(schema)
         return schema
     path = workdir / "live.db"
     shutil.copyfile(schema, path)

@@ -20,7 +20,9 @@ from sync import changes
 from sync.feed_models import SyncChange
 from tests.syncapi.conftest import draw_of, ids, issue, nothing_changed
 
-COLLECTIONS = {"visits", "tasks", "items", "subjects", "checklists", "credential"}
+COLLECTIONS = {
+    "visits", "tasks", "items", "subjects", "checklists", "credential", "records", "comments",
+}  # fmt: skip
 
 
 def team_visits(db, inspector) -> set[str]:
@@ -63,8 +65,9 @@ def test_a_full_pull_sends_the_inspectors_issued_visits_with_everything_needed_o
     visit = body["changes"]["visits"]["upserts"][0]
     assert set(visit) == {
         "id", "subject_id", "uscc", "year", "state", "window_start", "window_end",
-        "sections", "merged_from", "i_am_lead",
+        "sections", "merged_from", "i_am_lead", "credential_url",
     }  # fmt: skip
+    assert visit["credential_url"].startswith("http://localhost/c/")  # tests/credentials
     assert visit["state"] == "planned" and visit["window_end"] == "2026-12-31"
     (section,) = visit["sections"]
     assert section["task_id"] == str(task.id)
@@ -115,6 +118,10 @@ def test_a_full_pull_sends_the_inspectors_issued_visits_with_everything_needed_o
     assert [q["text"] for q in checklist["questions"]] == ["是否建立台账？"]
 
     (credential,) = body["changes"]["credential"]["upserts"]
+    # The QR URL, photo and bureau contact are checked in tests/credentials.
+    assert credential.pop("credential_url").startswith("http://localhost/c/")
+    assert credential.pop("photo_url") is None
+    assert credential.pop("bureau")["name"] == "威海经济技术开发区商务局"
     assert credential == {
         "id": str(inspector.id),
         "name": inspector.name,

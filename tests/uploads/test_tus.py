@@ -443,3 +443,15 @@ def test_partial_data_lost_on_the_server_is_460_and_the_phone_starts_again(db, f
     assert again.status_code == 201 and again.headers["Upload-Offset"] == "0"
     assert tus.patch(location, 0, data).status_code == 204
     assert db.session.get(Media, media_id).size == len(data)
+
+
+def test_a_patch_larger_than_the_form_limit_is_accepted(db, field, restarted):
+    """MAX_CONTENT_LENGTH guards console forms; a tus PATCH is bounded by the upload's length."""
+    data = png((300, 200)) + random.Random(7).randbytes(2 * 1024 * 1024)
+    with restarted(MAX_CONTENT_LENGTH=1024 * 1024) as small:
+        tus = field(client_app=small)
+        created = tus.create(data, media_id=uuid.uuid4(), content_type="image/png")
+        assert created.status_code == 201
+        response = tus.patch(created.headers["Location"], 0, data)  # one 2 MiB body
+        assert response.status_code == 204, response.get_data(as_text=True)
+        assert response.headers["Upload-Offset"] == str(len(data))

@@ -1,0 +1,53 @@
+import { render } from "preact";
+import { Workbox } from "workbox-window";
+import { setLang, lang } from "./lib/i18n.js";
+import { route } from "./lib/router.js";
+import { drain, kick } from "./sync/engine.js";
+import { onEnqueue } from "./sync/outbox.js";
+import { update } from "./main-update.js";
+import { App } from "./ui/App.jsx";
+import "./app.css";
+
+setLang(lang.value);
+const root = document.getElementById("app");
+root.textContent = ""; // the "opening…" placeholder shown before the script runs
+render(<App />, root);
+
+// Drain triggers: app open, every write, `online`, coming back to the app, Background Sync
+// (Chromium), and a slow timer as the last resort.
+kick(0);
+onEnqueue(() => {
+  kick();
+  registerBackgroundSync();
+});
+window.addEventListener("online", () => kick(0));
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") kick(0);
+});
+setInterval(() => navigator.onLine && drain(), 60_000);
+
+async function registerBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    if (registration.sync) await registration.sync.register("spotcheck-outbox");
+  } catch {
+    /* not supported (Safari, Firefox): the other triggers cover it */
+  }
+}
+
+if ("serviceWorker" in navigator) {
+  const wb = new Workbox("/app/sw.js", { scope: "/app/" });
+  wb.addEventListener("waiting", () => {
+    const apply = () => {
+      wb.addEventListener("controlling", () => window.location.reload());
+      wb.messageSkipWaiting();
+    };
+    // On the visit list nothing is being written: apply quietly; elsewhere, offer it.
+    if (route.value === "/visits" || route.value === "/login") apply();
+    else update.value = apply;
+  });
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "drain") kick(0);
+  });
+  wb.register();
+}

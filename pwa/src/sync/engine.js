@@ -1,0 +1,295 @@
+// Draining the outbox: push mutations in sequence order, upload media (tus, resumable), then pull
+// what changed on the server. One tab drains at a time (Web Locks); failures back off
+// exponentially with jitter; every trigger (a write, `online`, app open, Background Sync,
+// the timer, "retry now") calls kick().
+import * as tus from "tus-js-client";
+import { SERVER_TABLES, db as defaultDb, getMeta, setMeta } from "../lib/db.js";
+import { ApiError, isPull, isPush, request } from "./api.js";
+import { firstPendingSeq, pending, settle } from "./outbox.js";
+import { DexieUrlStorage } from "./tusstore.js";
+
+export const CHUNK_SIZE = 1024 * 1024;
+const BASE_DELAY = 2000;
+const MAX_DELAY = 5 * 60 * 1000;
+
+export function backoff(failures, random = Math.random) {
+  const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2)); // "equal jitter"
+}
+
+// ---------------------------------------------------------------- status for the UI
+
+const statusListeners = new Set();
+let status = { running: false, lastError: null, lastSuccess: null, failures: 0, next: null };
+export const getStatus = () => status;
+export function onStatus(listener) {
+  statusListeners.add(listener);
+  return () => statusListeners.delete(listener);
+}
+function setStatus(patch) {
+  status = { ...status, ...patch };
+  for (const listener of statusListeners) listener(status);
+}
+
+// ---------------------------------------------------------------- pull
+
+export async function pull({ database = defaultDb, fetchImpl } = {}) {
+  const token = await getMeta("token", null, database);
+  const cursor = await getMeta("cursor", 0, database);
+  const body = await request(`/api/v1/sync/pull?cursor=${cursor}`, {
+    token,
+    expect: isPull,
+    fetchImpl,
+  });
+  await applyPull(body, database);
+  return body;
+}
+
+export async function applyPull(body, database = defaultDb) {
+  const tables = SERVER_TABLES.map((t) => database[t]);
+  await database.transaction("rw", [...tables, database.meta], async () => {
+    if (body.reset) {
+      for (const table of tables) await table.clear(); // server copies only, never local work
+    }
+    for (const name of SERVER_TABLES) {
+      const change = body.changes[name];
+      if (!change) continue;
+      if (change.upserts.length) await database[name].bulkPut(change.upserts);
+      if (change.deletes.length) await database[name].bulkDelete(change.deletes);
+    }
+    const goneVisits = (body.changes.visits && body.changes.visits.deletes) || [];
+    if (goneVisits.length) {
+      await database.records.where("visit_id").anyOf(goneVisits).delete();
+      await database.comments.where("visit_id").anyOf(goneVisits).delete();
+    }
+    await database.meta.put({ key: "cursor", value: body.cursor });
+    await database.meta.put({ key: "server_time", value: body.server_time });
+    await database.meta.put({ key: "pulled_at", value: new Date().toISOString() });
+  });
+}
+
+// ---------------------------------------------------------------- push
+
+export async function pushAll({ database = defaultDb, fetchImpl } = {}) {
+  const token = await getMeta("token", null, database);
+  const deviceId = await getMeta("device_id", null, database);
+  for (let round = 0; round < 100; round += 1) {
+    const batch = await pending(database, 50);
+    if (!batch.length) return;
+    const mutations = batch.map(({ seq, type, args }) => ({ seq, type, args }));
+    try {
+      const body = await request("/api/v1/sync/push", {
+        method: "POST",
+        token,
+        json: { device_id: deviceId, mutations },
+        expect: isPush,
+        fetchImpl,
+      });
+      await settle(body.results, database);
+      await setMeta("server_seq", body.last_mutation_seq, database);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "conflict" && error.body) {
+        // A gap: the server expects an earlier seq than our first pending one. That means rows
+        // it never saw were dropped here, which must not happen; park and show it.
+        const expected = error.body.expected_seq;
+        const first = await firstPendingSeq(database);
+        throw new ApiError(
+          "park",
+          409,
+          error.body,
+          `服务器期待序号 ${expected}，本机待发送从 ${first} 开始`,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- uploads
+
+export async function uploadAll({ database = defaultDb, onProgress } = {}) {
+  const token = await getMeta("token", null, database);
+  const waiting = await database.media.where("state").anyOf("local", "uploading").toArray();
+  for (const media of waiting) {
+    await uploadOne(media, { database, token, onProgress });
+  }
+}
+
+export async function uploadOne(media, { database = defaultDb, token, onProgress }) {
+  const stored = await database.blobs.get(media.id);
+  if (!stored) {
+    await database.media.update(media.id, { state: "failed", error: "本机找不到该文件的数据" });
+    return;
+  }
+  const file = new Blob([stored.bytes], { type: media.mime });
+  await database.media.update(media.id, { state: "uploading" });
+  await new Promise((resolve, reject) => {
+    const upload = new tus.Upload(file, {
+      endpoint: "/api/v1/uploads/",
+      chunkSize: CHUNK_SIZE,
+      retryDelays: [], // our own backoff decides when to try again
+      headers: { Authorization: `Bearer ${token}` },
+      metadata: {
+        media_id: media.id,
+        sha256: media.sha256,
+        content_type: media.mime,
+        record_id: media.record_id || "",
+        filename: media.name || `${media.kind}-${media.id}`,
+      },
+      urlStorage: new DexieUrlStorage(database),
+      fingerprint: async () => `media:${media.id}`,
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      onProgress: (sent, total) => onProgress && onProgress(media.id, sent, total),
+      onError: (error) => reject(error),
+      onSuccess: () => resolve(),
+    });
+    upload
+      .findPreviousUploads()
+      .then((previous) => {
+        if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      })
+      .catch(reject);
+  }).then(
+    async () => {
+      // The last PATCH succeeded: the server has checked size and SHA-256. The bytes may go;
+      // the thumbnail made at capture stays for the gallery.
+      await database.transaction("rw", database.media, database.blobs, async () => {
+        await database.media.update(media.id, {
+          state: "verified",
+          error: null,
+          verified_at: new Date().toISOString(),
+        });
+        await database.blobs.delete(media.id);
+      });
+    },
+    async (error) => {
+      const statusCode = error.originalResponse ? error.originalResponse.getStatus() : 0;
+      if (statusCode === 460) {
+        // Size or hash mismatch: the server discarded its partial copy; start again next time.
+        await database.tusurls.where("fingerprint").equals(`media:${media.id}`).delete();
+        await database.media.update(media.id, {
+          state: "local",
+          error: "服务器校验不一致，将重新上传",
+          mismatches: (media.mismatches || 0) + 1,
+        });
+        throw new ApiError("retry", 460, null, "hash mismatch");
+      }
+      if (statusCode === 401) throw new ApiError("auth", 401, null, "sign in");
+      if (statusCode >= 400 && statusCode < 500 && ![408, 409, 429].includes(statusCode)) {
+        const text = error.originalResponse ? error.originalResponse.getBody() : "";
+        await database.media.update(media.id, { state: "failed", error: text || String(error) });
+        return;
+      }
+      await database.media.update(media.id, { state: "local" });
+      throw new ApiError("retry", statusCode, null, String(error.message || error));
+    },
+  );
+}
+
+// ---------------------------------------------------------------- drain
+
+let timer = null;
+let database = defaultDb;
+
+export function configure(options) {
+  database = options.database || database;
+}
+
+async function withLock(work) {
+  if (typeof navigator !== "undefined" && navigator.locks) {
+    return navigator.locks.request("spotcheck-drain", { ifAvailable: true }, async (lock) =>
+      lock ? work() : "busy",
+    );
+  }
+  return work();
+}
+
+let again = false;
+
+export async function drain() {
+  const token = await getMeta("token", null, database);
+  if (!token) return "signed-out";
+  const outcome = await withLock(async () => {
+    setStatus({ running: true });
+    try {
+      do {
+        again = false;
+        await pushAll({ database });
+        await uploadAll({ database });
+        await pull({ database });
+        await pushAll({ database }); // anything written while we pulled
+      } while (again); // a write arrived while this drain was past its last push
+      setStatus({
+        running: false,
+        lastError: null,
+        failures: 0,
+        lastSuccess: new Date().toISOString(),
+        next: null,
+      });
+      return "done";
+    } catch (error) {
+      const kind = error instanceof ApiError ? error.kind : "retry";
+      if (kind === "auth") await setMeta("auth_required", true, database);
+      const failures = status.failures + 1;
+      const delay = kind === "auth" ? null : backoff(failures);
+      setStatus({
+        running: false,
+        lastError: { kind, status: error.status || 0, message: describe(error) },
+        failures,
+        next: delay ? Date.now() + delay : null,
+      });
+      if (delay) schedule(delay);
+      return kind;
+    }
+  });
+  if (outcome === "busy") {
+    // Another drain holds the lock: in this tab it will go round once more; another tab's
+    // drain may not, so look again shortly.
+    again = true;
+    schedule(1500);
+  }
+  return outcome;
+}
+
+// What the inspector reads on the sync screen (the browser's own texts are English).
+export function describe(error) {
+  const status = error && error.status;
+  if (!status) return "无法连接服务器（离线或网络不稳定），将自动重试";
+  if (status === 401) return "登录已失效，请重新登录（本机数据不会丢失）";
+  if (status === 460) return "文件校验不一致，将重新上传";
+  if (status >= 500 || status === 408 || status === 429) return `服务器暂时无法处理（${status}），将自动重试`;
+  return (error.body && (error.body.detail || error.body.message)) || String(error.message || error);
+}
+
+export function schedule(delay) {
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    timer = null;
+    drain();
+  }, delay);
+}
+
+let kicking = null;
+// Coalesce bursts of triggers (every keystroke of a draft writes) into one drain.
+export function kick(delay = 300) {
+  if (kicking) return kicking;
+  kicking = new Promise((resolve) => {
+    setTimeout(async () => {
+      kicking = null;
+      resolve(await drain());
+    }, delay);
+  });
+  return kicking;
+}
+
+export async function counts(db = database) {
+  const [outbox, rejected, media, failed] = await Promise.all([
+    db.outbox.where("state").equals("pending").count(),
+    db.outbox.where("state").equals("rejected").count(),
+    db.media.where("state").anyOf("local", "uploading").count(),
+    db.media.where("state").equals("failed").count(),
+  ]);
+  return { outbox, rejected, media, failed };
+}

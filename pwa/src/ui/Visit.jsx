@@ -1,0 +1,125 @@
+import { t } from "../lib/i18n.js";
+import { go } from "../lib/router.js";
+import { startVisit } from "../lib/work.js";
+import { Badge, Header, localDate } from "./common.jsx";
+import { mapLink } from "./Visits.jsx";
+import { useLive } from "./hooks.js";
+import { hasEvent, latestDraft, loadVisit, missingFor } from "./visitdata.js";
+
+export function Visit({ id }) {
+  const data = useLive(() => loadVisit(id), [id], null);
+  if (!data) return <Header title="…" back="/visits" />;
+  if (data.missing) {
+    return (
+      <>
+        <Header title={t("我的检查")} back="/visits" />
+        <p class="empty">该检查已不在您的任务中（可能已调整检查组）。本机未上传的内容仍会继续上传。</p>
+      </>
+    );
+  }
+  const { visit, subject } = data;
+  const started = data.events.find((e) => e.kind === "visit.start");
+  const step = (done, label, path, extra) => (
+    <li class={done ? "step done" : "step"}>
+      <button type="button" class="step-button" onClick={() => go(path)}>
+        <span class="tick" aria-hidden="true">{done ? "✓" : "○"}</span>
+        <span>{label}</span>
+        {extra}
+      </button>
+    </li>
+  );
+  const allSubmitted = data.tasks.every((task) => {
+    const d = latestDraft(data, task.id);
+    return d && d.state === "submitted";
+  });
+  return (
+    <>
+      <Header title={subject.name} back="/visits" />
+      <main class="visit-detail">
+        <section class="card">
+          <p class="mono">{visit.uscc}</p>
+          <p>
+            <a href={mapLink(subject.address)}>{subject.address}</a>
+          </p>
+          {subject.legal_rep && <p>法定代表人：{subject.legal_rep}</p>}
+          {subject.contact_phone && (
+            <p>
+              联系电话：<a href={`tel:${subject.contact_phone}`}>{subject.contact_phone}</a>
+            </p>
+          )}
+          <p>
+            检查时间：{visit.window_start} 至 {visit.window_end}
+          </p>
+          {data.tasks.map((task) => {
+            const section = visit.sections.find((s) => s.task_id === task.id);
+            return (
+              <div key={task.id} class="section-info">
+                <p>
+                  <strong>{task.number}</strong> {task.name}
+                </p>
+                <p class="muted">
+                  {t("检查组")}：
+                  {section.team.map((m) => `${m.name}${m.is_lead ? `（${t("组长")}）` : ""}`).join("、")}
+                </p>
+              </div>
+            );
+          })}
+        </section>
+        {data.comments.length > 0 && (
+          <section class="card warn" aria-label="审核意见">
+            <h2>审核意见</h2>
+            {data.comments.map((c) => (
+              <p key={c.id}>
+                <strong>{c.author}</strong>（{localDate(c.created_at)}）：{c.body}
+              </p>
+            ))}
+            <p class="hint">请更正后重新签名提交（原记录保留）。</p>
+          </section>
+        )}
+        <ol class="steps">
+          <li class={started ? "step done" : "step"}>
+            <button
+              type="button"
+              class="step-button"
+              id="start-visit"
+              disabled={Boolean(started)}
+              onClick={() => startVisit(visit.id)}
+            >
+              <span class="tick" aria-hidden="true">{started ? "✓" : "○"}</span>
+              <span>{started ? `${t("已到达")} ${localDate(started.at)}` : t("到达现场")}</span>
+            </button>
+          </li>
+          {step(hasEvent(data, "credential.shown"), t("出示证件"), `/visit/${visit.id}/credential`)}
+          {step(hasEvent(data, "notice.delivered"), t("送达告知书"), `/visit/${visit.id}/notice`)}
+          {data.tasks.map((task) => {
+            const draft = latestDraft(data, task.id);
+            const missing = missingFor(data, task, draft);
+            const label = data.tasks.length > 1 ? `${t("检查表")} · ${task.number || task.name}` : t("检查表");
+            return (
+              <span key={task.id}>
+                {step(
+                  draft && !missing.length,
+                  label,
+                  `/visit/${visit.id}/checklist/${task.id}`,
+                  draft && draft.state === "submitted" ? <Badge kind="ok">{t("已提交")}</Badge> : missing.length ? <Badge kind="warn">{missing.length}</Badge> : null,
+                )}
+              </span>
+            );
+          })}
+          {step(data.media.length > 0, `${t("证据")}（${data.media.length}）`, `/visit/${visit.id}/evidence`)}
+          {step(allSubmitted, t("签字确认"), `/visit/${visit.id}/signoff`)}
+        </ol>
+        <section class="actions">
+          {visit.i_am_lead && (
+            <button type="button" class="secondary" onClick={() => go(`/visit/${visit.id}/team`)}>
+              组员记录
+            </button>
+          )}
+          <button type="button" class="secondary" onClick={() => go(`/visit/${visit.id}/recusal`)}>
+            {t("申请回避")}
+          </button>
+        </section>
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,126 @@
+import { db } from "../lib/db.js";
+import { t } from "../lib/i18n.js";
+import { go } from "../lib/router.js";
+import { Badge, Header, today } from "./common.jsx";
+import { useLive } from "./hooks.js";
+import { SyncPill } from "./Sync.jsx";
+
+// today / overdue / upcoming, by the visit's window in Beijing time.
+export function groupVisits(visits, submittedVisitIds, day = today()) {
+  const groups = { overdue: [], today: [], upcoming: [], done: [] };
+  for (const visit of visits) {
+    if (submittedVisitIds.has(visit.id)) groups.done.push(visit);
+    else if (visit.window_end < day) groups.overdue.push(visit);
+    else if (visit.window_start <= day) groups.today.push(visit);
+    else groups.upcoming.push(visit);
+  }
+  return groups;
+}
+
+export function mapLink(address) {
+  const q = encodeURIComponent(address || "");
+  return /iPhone|iPad|Mac/.test(navigator.userAgent) ? `https://maps.apple.com/?q=${q}` : `geo:0,0?q=${q}`;
+}
+
+async function loadList() {
+  const [visits, subjects, tasks, items, drafts, outbox, media] = await Promise.all([
+    db.visits.orderBy("window_end").toArray(),
+    db.subjects.toArray(),
+    db.tasks.toArray(),
+    db.items.toArray(),
+    db.drafts.toArray(),
+    db.outbox.where("state").equals("pending").toArray(),
+    db.media.where("state").anyOf("local", "uploading", "failed").toArray(),
+  ]);
+  const bySubject = Object.fromEntries(subjects.map((s) => [s.id, s]));
+  const byTask = Object.fromEntries(tasks.map((x) => [x.id, x]));
+  const byItem = Object.fromEntries(items.map((x) => [x.id, x]));
+  const waiting = new Map();
+  const note = (visitId) => waiting.set(visitId, (waiting.get(visitId) || 0) + 1);
+  for (const row of outbox) if (row.args && row.args.visit_id) note(row.args.visit_id);
+  for (const m of media) note(m.visit_id);
+  const submitted = new Set();
+  for (const visit of visits) {
+    const mine = drafts.filter((d) => d.visit_id === visit.id);
+    if (visit.sections.length && visit.sections.every((s) => mine.some((d) => d.task_id === s.task_id && d.state === "submitted"))) {
+      submitted.add(visit.id);
+    }
+  }
+  return { visits, bySubject, byTask, byItem, waiting, submitted };
+}
+
+export function Visits() {
+  const data = useLive(loadList, [], null);
+  if (!data) return <Header title={t("我的检查")} />;
+  const groups = groupVisits(data.visits, data.submitted);
+  const order = [
+    ["overdue", "逾期"],
+    ["today", "今天"],
+    ["upcoming", "即将开始"],
+    ["done", "已完成"],
+  ];
+  return (
+    <>
+      <Header
+        title={t("我的检查")}
+        right={
+          <button class="bar-action" type="button" onClick={() => go("/settings")} aria-label={t("设置")}>
+            ⚙
+          </button>
+        }
+      />
+      <SyncPill />
+      <main class="list">
+        {data.visits.length === 0 && <p class="empty">{t("没有分配给您的检查。")}</p>}
+        {order.map(([key, label]) =>
+          groups[key].length ? (
+            <section key={key} aria-label={t(label)}>
+              <h2 class={`group group-${key}`}>
+                {t(label)} <span class="count">{groups[key].length}</span>
+              </h2>
+              {groups[key].map((visit) => (
+                <VisitCard key={visit.id} visit={visit} data={data} overdue={key === "overdue"} />
+              ))}
+            </section>
+          ) : null,
+        )}
+      </main>
+    </>
+  );
+}
+
+function VisitCard({ visit, data, overdue }) {
+  const subject = data.bySubject[visit.subject_id] || {};
+  const waiting = data.waiting.get(visit.id) || 0;
+  const tasks = visit.sections.map((s) => data.byTask[s.task_id]).filter(Boolean);
+  const itemNames = tasks.flatMap((task) => (task.item_ids || []).map((id) => (data.byItem[id] || {}).name)).filter(Boolean);
+  const team = visit.sections.flatMap((s) => s.team);
+  const lead = team.find((m) => m.is_lead);
+  return (
+    <article class="card visit" onClick={() => go(`/visit/${visit.id}`)}>
+      <h3>
+        {subject.name || visit.uscc}
+        {visit.sections.length > 1 && <Badge>{t("合并检查")}</Badge>}
+        {visit.i_am_lead && <Badge kind="ok">{t("组长")}</Badge>}
+      </h3>
+      <p class="addr">
+        <a href={mapLink(subject.address)} onClick={(e) => e.stopPropagation()}>
+          {subject.address}
+        </a>
+      </p>
+      <p class="muted">{itemNames.join("、")}</p>
+      <p class="row">
+        <span class={overdue ? "danger-text" : ""}>
+          {t("截止")} {visit.window_end}
+        </span>
+        <span>
+          {t("组长")}：{lead ? lead.name : "—"} · {t("检查组")} {team.length}
+        </span>
+      </p>
+      <p class="row">
+        {waiting ? <Badge kind="warn">{t("待发送")} {waiting}</Badge> : data.submitted.has(visit.id) ? <Badge kind="ok">{t("已提交")}</Badge> : <span />}
+        <button class="link" type="button">›</button>
+      </p>
+    </article>
+  );
+}

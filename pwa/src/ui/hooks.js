@@ -1,0 +1,36 @@
+import { liveQuery } from "dexie";
+import { useEffect, useState } from "preact/hooks";
+
+// The result of a Dexie query, re-run whenever the tables it read change (in any tab).
+export function useLive(query, deps = [], initial = undefined) {
+  const [value, setValue] = useState(initial);
+  useEffect(() => {
+    const subscription = liveQuery(query).subscribe({
+      next: setValue,
+      error: (error) => console.error(error),
+    });
+    return () => subscription.unsubscribe();
+  }, deps);
+  return value;
+}
+
+export function useSignal(sig) {
+  const [value, setValue] = useState(sig.value);
+  useEffect(() => sig.subscribe(setValue), [sig]);
+  return value;
+}
+
+export function useOnline() {
+  const [online, setOnline] = useState(typeof navigator === "undefined" ? true : navigator.onLine);
+  useEffect(() => {
+    const up = () => setOnline(true);
+    const down = () => setOnline(false);
+    window.addEventListener("online", up);
+    window.addEventListener("offline", down);
+    return () => {
+      window.removeEventListener("online", up);
+      window.removeEventListener("offline", down);
+    };
+  }, []);
+  return online;
+}

@@ -1,0 +1,1 @@
+"""The electronic law-enforcement credential: its photo, QR tokens and the public check page."""

@@ -1,0 +1,1 @@
+"""The field app (PWA) served at /app/ from its Vite build."""

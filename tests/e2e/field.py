@@ -1,0 +1,190 @@
+"""Driving the field app (/app/) in Chromium: a restartable live server and the visit steps."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image
+from werkzeug.serving import make_server
+
+from server import create_app
+from server.extensions import db
+
+PHONE = {"width": 390, "height": 844}
+MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+GPS = {"latitude": 37.5123, "longitude": 122.1193, "accuracy": 12}
+
+
+class LiveServer:
+    """A demo-seeded server on a fixed loopback port that can be restarted (a new app object
+    and a new listening socket on the same database and instance folder, as after a crash)."""
+
+    def __init__(self, url: str, workdir: Path):
+        self.config = {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(workdir / "instance"),
+            "SECRET_KEY": "field-e2e-secret",
+        }
+        self.app = create_app(self.config)
+        with self.app.app_context():
+            result = self.app.test_cli_runner().invoke(args=["seed-demo"])
+            assert result.exit_code == 0, result.output
+            db.session.remove()
+        self.port = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+        with self.app.app_context():
+            db.engine.dispose()
+
+    def restart(self) -> None:
+        self.stop()
+        self.app = create_app(self.config)
+        for _ in range(50):
+            try:
+                self._start()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the port did not come back")
+
+
+def jpeg(path: Path, size=(4000, 3000), noise: bool = False) -> Path:
+    """A camera-sized JPEG (noise makes it incompressible: several upload chunks)."""
+    if noise:
+        image = Image.frombytes(
+            "RGB", (size[0] // 2, size[1] // 2), _random(size[0] * size[1] * 3 // 4)
+        )
+        image = image.resize(size)
+    else:
+        image = Image.new("RGB", size, (120, 160, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _random(n: int) -> bytes:
+    import os
+
+    return os.urandom(n)
+
+
+def new_phone(browser, base_url: str):
+    context = browser.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        permissions=["geolocation", "microphone"],
+        geolocation=GPS,
+        base_url=base_url,
+    )
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return context, page
+
+
+def sign_in(page, username: str = "inspector1") -> None:
+    page.goto("/app/")
+    page.wait_for_selector("#username")
+    page.fill("#username", username)
+    page.fill("#password", "spotcheck-demo")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".visit", timeout=20000)
+    # The service worker controls the page from the next load on.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_selector(".visit")
+    assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
+
+
+def draw(page, selector: str) -> None:
+    """A finger signature on the canvas."""
+    canvas = page.locator(selector)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 40)
+    page.mouse.down()
+    for i in range(12):
+        page.mouse.move(box["x"] + 40 + i * 20, box["y"] + 50 + (i % 3) * 30, steps=3)
+    page.mouse.up()
+
+
+def step(page, label: str) -> None:
+    page.locator(".step-button", has_text=label).first.click()
+
+
+def back_to_visit(page, visit_id: str) -> None:
+    page.goto(f"/app/#/visit/{visit_id}")
+    page.wait_for_selector("#start-visit")
+
+
+def answer_checklist(page, photo: Path) -> None:
+    """Answer every question the first way, fill numbers and dates, photograph what must be."""
+    page.wait_for_selector(".question")
+    questions = page.locator(".question")
+    for i in range(questions.count()):
+        q = questions.nth(i)
+        if q.locator(".choice").count():
+            q.locator(".choice").first.click()
+        elif q.locator("input[type=number]").count():
+            q.locator("input[type=number]").fill("12.5")
+        elif q.locator("input[type=date]").count():
+            q.locator("input[type=date]").fill("2026-11-20")
+        elif q.locator("textarea").count() and q.locator("textarea").first.is_visible():
+            q.locator("textarea").first.fill("无")
+        if "必须拍照" in q.inner_text():
+            q.locator("input[type=file]").set_input_files(str(photo))
+            q.locator("figure").first.wait_for()
+
+
+_IDB = """async ([store, keysOnly]) => {
+  const open = indexedDB.open('spotcheck');
+  const handle = await new Promise((ok, bad) => {
+    open.onsuccess = () => ok(open.result);
+    open.onerror = bad;
+  });
+  const objects = handle.transaction(store).objectStore(store);
+  const request = keysOnly ? objects.getAllKeys() : objects.getAll();
+  const rows = await new Promise((ok, bad) => {
+    request.onsuccess = () => ok(request.result);
+    request.onerror = bad;
+  });
+  handle.close();
+  return rows;
+}"""
+
+
+def idb_rows(page, store: str) -> list:
+    """Every row of one of the app's IndexedDB tables (read as the app stored it)."""
+    return page.evaluate(_IDB, [store, False])
+
+
+def idb_keys(page, store: str) -> list:
+    return page.evaluate(_IDB, [store, True])
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")

@@ -1,0 +1,387 @@
+"""The field app end to end in Chromium on a phone-sized screen: a whole visit offline, reloads
+in the middle, a flaky network and a server restart during the upload, a refusal with a witness,
+the credential QR page, and every screen in Chinese (screenshots at 390×844)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from server.auth.models import Device
+from server.extensions import db
+from server.visits.record_models import SUBMITTED, VisitEvent, VisitRecord
+from sync.integrity import record_hash, verify_signature
+from sync.models import Media
+from sync.storage import storage_from_config
+from tests.e2e.field import (
+    MEDIA_ARGS,
+    LiveServer,
+    answer_checklist,
+    back_to_visit,
+    draw,
+    idb_keys,
+    idb_rows,
+    jpeg,
+    new_phone,
+    sign_in,
+    step,
+    wait_until,
+)
+from tests.e2e.support import assert_fits_width, reset_database
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def field_server(_schema, tmp_path_factory):
+    """A fresh demo server per test: the tests' inspectors share teams, so a visit done by one
+    test must not be the one another test starts from."""
+    workdir = tmp_path_factory.mktemp("field")
+    server = LiveServer(reset_database(_schema, workdir), workdir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def phone_browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import BROWSER_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=BROWSER_ARGS + MEDIA_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def open_visit(page, text: str) -> str:
+    page.locator(".visit", has_text=text).first.click()
+    page.wait_for_selector("#start-visit")
+    return page.url.split("#/visit/")[1]
+
+
+def server_state(server, visit_id: str):
+    with server.app.app_context():
+        key = uuid.UUID(visit_id)
+        records = list(db.session.scalars(select(VisitRecord).where(VisitRecord.visit_id == key)))
+        events = list(db.session.scalars(select(VisitEvent).where(VisitEvent.visit_id == key)))
+        ids = [uuid.UUID(m["media_id"]) for r in records for m in (r.media_manifest or [])]
+        media = (
+            list(db.session.scalars(select(Media).where(Media.media_id.in_(ids)))) if ids else []
+        )
+        devices = {d.id: d.public_key for d in db.session.scalars(select(Device))}
+        storage = storage_from_config(server.app.config, server.app.instance_path)
+        stored = {
+            m.media_id: hashlib.sha256(storage.read(m.storage_key)).hexdigest() for m in media
+        }
+        db.session.expunge_all()
+        db.session.remove()
+        return records, events, media, devices, stored
+
+
+def recusals(server, explanation: str) -> list:
+    from server.draws.replacement_models import ReplacementRequest
+
+    with server.app.app_context():
+        stmt = select(ReplacementRequest.id).where(ReplacementRequest.explanation == explanation)
+        found = list(db.session.scalars(stmt))
+        db.session.remove()
+        return found
+
+
+def pending_on_phone(page) -> int:
+    return sum(1 for row in idb_rows(page, "outbox") if row["state"] == "pending")
+
+
+def sections_of(page, visit_id: str) -> int:
+    """How many task sections the visit has (a merged visit has one per task)."""
+    return len(next(v for v in idb_rows(page, "visits") if v["id"] == visit_id)["sections"])
+
+
+def assert_intact(server, visit_id: str, media_count: int, sections: int) -> list:
+    """One submitted record per section, each hash and device signature valid, every file on
+    the server once with the SHA-256 the phone computed; the visit's three events."""
+    records, events, media, devices, stored = server_state(server, visit_id)
+    assert len(records) == sections == len({r.task_id for r in records}), [
+        (r.task_id, r.state, r.version) for r in records
+    ]
+    for record in records:
+        assert record.state == SUBMITTED
+        # The server's own recomputation and the device's key agree with what was signed.
+        assert record_hash(record.record) == record.record_hash
+        assert verify_signature(
+            devices[record.device_id], record.record_hash, record.device_signature
+        )
+        assert len(record.media_manifest) == media_count == len(media)
+    for m in media:
+        assert stored[m.media_id] == m.sha256  # the bytes on the server are the bytes hashed
+    kinds = sorted(e.kind for e in events)
+    assert kinds == ["credential.shown", "notice.delivered", "visit.start"], kinds
+    return records, media
+
+
+def test_a_whole_visit_done_offline_arrives_complete_and_exactly_once(
+    field_server, phone_browser, tmp_path, screenshot_dir
+):
+    photo = jpeg(tmp_path / "photo.jpg")
+    context, page = new_phone(phone_browser, field_server.url)
+    sign_in(page)
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(screenshot_dir / f"app-{name}.png"), full_page=True)
+
+    shot("visits")
+    assert_fits_width(page)
+
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector(".visit")  # the shell and the visits come from the phone itself
+    visit_id = open_visit(page, "单用途商业预付卡发卡企业")
+    page.click("#start-visit")
+    page.wait_for_selector(".step.done")
+    shot("visit")
+
+    step(page, "出示证件")
+    page.wait_for_selector("#credential-shown")
+    assert page.locator(".qr img").count() == 1
+    shot("credential")
+    page.click("#credential-shown")
+    page.wait_for_selector("text=已出示")
+
+    back_to_visit(page, visit_id)
+    step(page, "送达告知书")
+    page.wait_for_selector("#notice-text")
+    notice = page.inner_text("#notice-text")
+    assert "抽查检查告知书" in notice and "执法证号" in page.inner_text("#notice-text")
+    assert "申请其回避" in notice
+    shot("notice")
+    page.fill("#notice-signer", "谷海燕")
+    draw(page, "#notice-pad")
+    page.click("#notice-save")
+    page.wait_for_selector("#start-visit")
+
+    step(page, "检查表")
+    answer_checklist(page, photo)
+    page.fill("#findings", "未发现问题")
+    page.wait_for_timeout(300)
+    page.reload()  # a reload in the middle of the checklist loses nothing
+    page.wait_for_selector(".question")
+    assert page.input_value("#findings") == "未发现问题"
+    assert page.locator(".choice.on").count() >= 3
+    shot("checklist")
+
+    back_to_visit(page, visit_id)
+    step(page, "证据")
+    page.click("#start-audio")
+    page.wait_for_selector(".timer")
+    page.wait_for_timeout(2500)
+    shot("recording")
+    page.reload()  # killed while recording: the chunks so far are on the phone
+    page.click("#recover-audio")
+    page.wait_for_selector(".media-row")
+    page.locator("#add-photo").set_input_files(str(photo))
+    wait_until(lambda: page.locator(".media-row").count() == 3, timeout=20)
+    shot("evidence")
+
+    back_to_visit(page, visit_id)
+    step(page, "签字确认")
+    page.fill("#signer", "谷海燕")
+    page.click("#freeze")
+    page.wait_for_selector("#party-pad")
+    shown_hashes = {h.strip() for h in page.locator(".consent .hash").all_inner_texts()}
+    draw(page, "#party-pad")
+    shot("signoff")
+    page.click("#submit-record")
+    page.wait_for_selector("#start-visit")
+
+    # Offline: everything waits on the phone; the server has nothing of this visit yet.
+    assert pending_on_phone(page) >= 6
+    assert server_state(field_server, visit_id)[0] == []
+    page.goto("/app/#/sync")
+    page.wait_for_selector("#retry-now")
+    shot("sync-offline")
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until(
+        lambda: (
+            (r := server_state(field_server, visit_id)[0])
+            and all(x.state == SUBMITTED for x in r)
+            and pending_on_phone(page) == 0
+        ),
+        timeout=60,
+    )
+    records, media = assert_intact(
+        field_server, visit_id, media_count=3, sections=sections_of(page, visit_id)
+    )
+    # What the party saw is what was signed.
+    assert {r.record_hash for r in records} == shown_hashes
+    for record in records:
+        assert record.signatures["party"]["signer"] == "谷海燕"
+        assert record.signatures["party"]["image"].startswith("data:image/png;base64,")
+    assert sorted(m.kind for m in media) == ["audio", "photo", "photo"]
+    # The phone freed the uploaded bytes only after the server verified them.
+    assert [k for k in idb_keys(page, "blobs") if k != "credential-photo"] == []
+    assert page.errors == []
+    context.close()
+
+
+def test_flaky_network_and_a_server_restart_during_upload_leave_one_copy_of_everything(
+    field_server, phone_browser, tmp_path
+):
+    import random
+
+    big = jpeg(tmp_path / "big.jpg", noise=True)  # several 1 MiB chunks
+    context, page = new_phone(phone_browser, field_server.url)
+    sign_in(page, "inspector2")
+    visit_id = open_visit(page, "单用途商业预付卡发卡企业")
+    page.click("#start-visit")
+    step(page, "出示证件")
+    page.click("#credential-shown")
+    back_to_visit(page, visit_id)
+    step(page, "送达告知书")
+    page.click("text=拒绝签收")
+    page.fill("#notice-refusal", "负责人拒绝签收告知书")
+    page.click("#notice-save")
+    page.wait_for_selector("#start-visit")
+    step(page, "检查表")
+    answer_checklist(page, big)
+
+    rng = random.Random(20261127)
+    failures = {"n": 0}
+
+    def flaky(route):
+        # Fail a third of the pushes and upload requests, some before and some after the
+        # server has seen them (the answer is lost on the way back).
+        if rng.random() < 0.35 and failures["n"] < 40:
+            failures["n"] += 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/sync/push", flaky)
+    context.route("**/api/v1/uploads/**", flaky)
+
+    back_to_visit(page, visit_id)
+    step(page, "签字确认")
+    page.fill("#signer", "法定代表人")
+    page.click("#freeze")
+    draw(page, "#party-pad")
+    page.click("#submit-record")
+    page.wait_for_selector("#start-visit")
+
+    # Restart the server while the photo is going up.
+    wait_until(lambda: idb_keys(page, "tusurls"), timeout=60, interval=0.1)
+    field_server.restart()
+    for _ in range(10):
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_timeout(1500)
+        state = server_state(field_server, visit_id)[0]
+        if state and state[0].state == SUBMITTED and pending_on_phone(page) == 0:
+            break
+    wait_until(
+        lambda: (
+            (r := server_state(field_server, visit_id)[0])
+            and all(x.state == SUBMITTED for x in r)
+            and pending_on_phone(page) == 0
+        ),
+        timeout=120,
+    )
+    assert failures["n"] > 0
+    assert_intact(field_server, visit_id, media_count=1, sections=sections_of(page, visit_id))
+    with field_server.app.app_context():
+        # One Media row per file: retried creations and PATCHes never made a second copy.
+        rows = [tuple(r) for r in db.session.execute(select(Media.media_id, Media.sha256))]
+        assert len(rows) == len(set(rows))
+        db.session.remove()
+    context.close()
+
+
+def test_a_refusal_needs_a_witness_with_a_valid_resident_id(
+    field_server, phone_browser, tmp_path, screenshot_dir
+):
+    photo = jpeg(tmp_path / "p.jpg", size=(800, 600))
+    context, page = new_phone(phone_browser, field_server.url)
+    sign_in(page, "lead1")
+    visit_id = open_visit(page, "单用途商业预付卡发卡企业")
+    page.click("#start-visit")
+    step(page, "送达告知书")
+    page.click("text=拒绝签收")
+    page.fill("#notice-refusal", "拒绝签收")
+    page.click("#notice-save")
+    page.wait_for_selector("#start-visit")
+    step(page, "检查表")
+    answer_checklist(page, photo)
+    back_to_visit(page, visit_id)
+    step(page, "签字确认")
+    page.click("text=当事人拒绝签字")
+    page.fill("#refusal", "法定代表人拒绝在检查记录上签字")
+    page.fill("#witness-name", "王五")
+    page.fill("#witness-id", "110105194912310021")  # wrong check digit
+    page.fill("#witness-contact", "13800000000")
+    page.click("#freeze")
+    assert "校验位不符" in page.inner_text("[role=alert]")
+    page.fill("#witness-id", "11010519491231002X")
+    page.click("#freeze")
+    draw(page, "#witness-pad")
+    page.screenshot(path=str(screenshot_dir / "app-refusal.png"), full_page=True)
+    page.click("#submit-record")
+    page.wait_for_selector("#start-visit")
+    wait_until(
+        lambda: (
+            (r := server_state(field_server, visit_id)[0]) and all(x.state == SUBMITTED for x in r)
+        ),
+        timeout=60,
+    )
+    record = server_state(field_server, visit_id)[0][0]
+    assert record.record["sign"]["refused"] is True
+    assert record.record["sign"]["witness"]["id_number"] == "11010519491231002X"
+    assert record.signatures["refusal"]["note"] == "法定代表人拒绝在检查记录上签字"
+    assert record.signatures["witness"]["signer"] == "王五"
+    context.close()
+
+
+def test_the_credential_qr_opens_the_public_check_and_every_screen_is_chinese(
+    field_server, phone_browser, screenshot_dir
+):
+    context, page = new_phone(phone_browser, field_server.url)
+    sign_in(page, "inspector1")
+    visit_id = open_visit(page, "威海")
+    url = next(v for v in idb_rows(page, "visits") if v["id"] == visit_id)["credential_url"]
+    assert url and "/c/" in url
+    check = context.new_page()
+    check.goto(url)
+    text = check.inner_text("body")
+    assert "有效" in text and "执法" in text
+    check.screenshot(path=str(screenshot_dir / "app-credential-check.png"), full_page=True)
+    for path in (
+        "/visits",
+        "/sync",
+        "/settings",
+        f"/visit/{visit_id}",
+        f"/visit/{visit_id}/recusal",
+    ):
+        page.goto(f"/app/#{path}")
+        page.wait_for_selector("main")
+        # Every screen speaks Chinese: more Han characters than Latin letters in its text.
+        page.wait_for_function(
+            "() => { const t = document.querySelector('main').innerText;"
+            " return (t.match(/[\\u4e00-\\u9fff]/g) || []).length > 10; }"
+        )
+        assert_fits_width(page)
+    # A recusal asked from the phone reaches the leader's queue.
+    page.goto(f"/app/#/visit/{visit_id}/recusal")
+    page.fill("#recusal-text", "检查对象负责人是本人的表兄")
+    page.click("#recusal-send")
+    page.wait_for_selector("#start-visit")
+    wait_until(lambda: recusals(field_server, "检查对象负责人是本人的表兄"), timeout=30)
+    page.goto("/app/#/settings")
+    page.click("#lang-en")
+    page.goto("/app/#/visits")
+    assert page.inner_text(".bar h1") == "My visits"
+    context.close()
