@@ -51,13 +51,14 @@ run: seed pwa
 	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) \
 		--access-logfile - server.wsgi:app
 
-# Debian's chromium (never a downloaded browser) and CJK fonts for the browser tests.
+# Debian's chromium (never a downloaded browser), CJK and emoji fonts for the browser tests, Pango
+# for the PDFs (WeasyPrint) and poppler's pdftoppm to look at them.
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
-		|| ! fc-list 2>/dev/null | grep -qi 'Noto Color Emoji'; then \
+		|| ! fc-list 2>/dev/null | grep -qi 'Noto Color Emoji' || ! command -v pdftoppm >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
-		else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+		else echo "tests need: sudo apt-get install chromium fonts-noto-cjk fonts-noto-color-emoji poppler-utils libpango-1.0-0 libpangoft2-1.0-0"; exit 1; fi; \
 	fi
 
 # One pytest process per core (pytest-xdist); PYTEST_WORKERS=0 runs in this process.

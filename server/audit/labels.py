@@ -111,6 +111,7 @@ ACTIONS = {
     "record.submit": _l("签名提交检查记录"),
     "record.complete": _l("检查记录证据齐全"),
     "record.return": _l("退回检查记录（附审核意见）"),
+    "record.approve": _l("审核通过检查记录"),
     "record.attach_media": _l("登记证据文件"),
     "sync.reject": _l("同步变更被拒绝"),
 }

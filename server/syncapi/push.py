@@ -126,6 +126,8 @@ class Context:
     actor: Actor
     inspector: Inspector | None
     _scope: set | None = None
+    # Audit events of this mutation, written just before its commit (see `audit`).
+    audits: list = dataclasses.field(default_factory=list)
 
     def check_visit(self, visit_id: uuid.UUID, seq: int) -> None:
         """403 unless the visit is one of this inspector's (assigned, issued, planned)."""
@@ -139,16 +141,26 @@ class Context:
             raise OutOfScope(seq)
 
     def audit(self, action: str, object_type: str, obj, details: dict | None = None) -> None:
+        """Note the audit event; it is appended to the chain as the mutation's last write.
+
+        Appending takes the chain's lock until commit, so every push of every phone waits for
+        it: taken last, it is held for the append and the commit only, not for the mutation.
+        """
         self.session.flush()
-        record(
-            self.session,
-            actor=self.actor,
-            action=action,
-            object_type=object_type,
-            object_id=obj.id,
-            state=obj.audit_state(),
-            details=details,
+        self.audits.append(
+            {
+                "action": action,
+                "object_type": object_type,
+                "object_id": obj.id,
+                "state": obj.audit_state(),
+                "details": details,
+            }
         )
+
+    def write_audits(self) -> None:
+        for event in self.audits:
+            record(self.session, actor=self.actor, **event)
+        self.audits.clear()
 
 
 # ---------------------------------------------------------------- the loop
@@ -219,6 +231,8 @@ def push(
             MutationResult(device_id=device_id, seq=seq, type=kind, status=status, error=error)
         )
         device.last_mutation_seq = last = seq
+        session.flush()
+        context.write_audits()
         if status == REJECTED:
             # Applied mutations audit their own write; a refusal is recorded too (the PWA shows
             # it to the inspector, the console may need to explain it).
@@ -243,6 +257,7 @@ def _apply(context: Context, kind: str, seq: int, args: dict) -> None:
     create the same client id at the same moment: the insert then waits for that commit and
     fails on the primary key, and applying once more sees the row (same content: a no-op)."""
     for attempt in (1, 2):
+        context.audits.clear()  # what a rolled-back attempt noted never happened
         try:
             with context.session.begin_nested():
                 APPLY[kind](context, seq, args)
@@ -250,6 +265,9 @@ def _apply(context: Context, kind: str, seq: int, args: dict) -> None:
         except DBIntegrityError:
             if attempt == 2:
                 raise
+        except Rejected:
+            context.audits.clear()
+            raise
 
 
 def _stored(session: Session, device_id, seq: int) -> dict:

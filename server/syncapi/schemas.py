@@ -170,7 +170,12 @@ class RecordRowSchema(Schema):
     id = fields.UUID()
     visit_id = fields.UUID()
     task_id = fields.UUID(metadata={"description": "记录所属任务（合并检查的分节）"})
-    state = fields.String(metadata={"description": "draft | awaiting_media | submitted | returned"})
+    state = fields.String(
+        metadata={
+            "description": "draft | awaiting_media | submitted | returned（已退回补正）"
+            " | approved（组长或科室已审核通过）"
+        }
+    )
     version = fields.Integer(metadata={"description": "版本号；更正后的记录版本加一"})
     supersedes_id = fields.UUID(allow_none=True, metadata={"description": "被本版本更正的记录"})
     correction_reason = fields.String(allow_none=True)

@@ -21,7 +21,9 @@ DRAFT, AWAITING_MEDIA, SUBMITTED = "draft", "awaiting_media", "submitted"
 # Sent back by the team lead or the back office with a comment (server/visits/review.py); the
 # phone answers with a correction. Further review states come with results.
 RETURNED = "returned"
-RECORD_STATES = (DRAFT, AWAITING_MEDIA, SUBMITTED, RETURNED)
+# Accepted by the team lead or the department after reviewing the evidence (review.py).
+APPROVED = "approved"
+RECORD_STATES = (DRAFT, AWAITING_MEDIA, SUBMITTED, RETURNED, APPROVED)
 
 VISIT_START, CREDENTIAL_SHOWN, NOTICE_DELIVERED = (
     "visit.start",

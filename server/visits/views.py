@@ -21,7 +21,7 @@ from server.extensions import db
 from server.items import present as item_present
 from server.items.queries import method_codes
 from server.validation import InputError, form_data, parse
-from server.visits import access, merges, queries, review
+from server.visits import access, merges, queries, review, review_views
 from server.visits.merges import MergeError
 from server.visits.models import CANCELLED, MERGED, PLANNED
 from server.visits.schemas import (
@@ -32,6 +32,8 @@ from server.visits.schemas import (
 )
 
 bp = Blueprint("visits", __name__, template_folder="templates")
+# The evidence review page, its actions and the evidence files (endpoints `visits.review.*`).
+bp.register_blueprint(review_views.bp)
 api_blp = ApiBlueprint(
     "visits_api",
     __name__,
@@ -96,15 +98,6 @@ def index():
     ), (422 if errors else 200)
 
 
-RECORD_STATES = {
-    "draft": _l("草稿"),
-    "awaiting_media": _l("等待证据上传"),
-    "submitted": _l("已提交"),
-    "returned": _l("已退回补正"),
-}
-RECORD_BADGES = {"draft": "", "awaiting_media": "warn", "submitted": "ok", "returned": "danger"}
-
-
 @bp.get("/visits/<visit_id>")
 @roles_required(*access.READERS)
 def detail(visit_id: str):
@@ -129,8 +122,8 @@ def _detail(visit, errors: dict | None = None, values: dict | None = None, statu
         records=records,
         comments=review.comments_of(db.session, [r.id for r in records]),
         may_review={r.id: review.may_review(db.session, current_user, r) for r in records},
-        record_states=RECORD_STATES,
-        record_badges=RECORD_BADGES,
+        record_states=review_views.RECORD_STATES,
+        record_badges=review_views.RECORD_BADGES,
         errors=errors or {},
         values=values or {},
     ), status

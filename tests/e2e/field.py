@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 from werkzeug.serving import make_server
+from werkzeug.wsgi import ClosingIterator
 
 from server import create_app
 from server.extensions import db
@@ -37,10 +38,28 @@ class LiveServer:
         self._start()
 
     def _start(self) -> None:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.active = 0
+        self.lock = threading.Lock()
+        self.server = make_server("127.0.0.1", self.port, self._counted, threaded=True)
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _counted(self, environ, start_response):
+        """The app, counting requests in flight (a stop waits for them to give back their
+        database connections before the pool is disposed)."""
+        with self.lock:
+            self.active += 1
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        return ClosingIterator(body, [self._done])  # closes the app's body, then counts down
+
+    def _done(self) -> None:
+        with self.lock:
+            self.active -= 1
 
     @property
     def url(self) -> str:
@@ -50,6 +69,9 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        deadline = time.monotonic() + 10
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.05)
         with self.app.app_context():
             db.engine.dispose()
 

@@ -3,7 +3,13 @@ import { Badge, Header, localDate } from "./common.jsx";
 import { useLive } from "./hooks.js";
 import { loadVisit } from "./visitdata.js";
 
-const STATES = { draft: "草稿", awaiting_media: "等待证据上传", submitted: "已提交", returned: "已退回补正" };
+const STATES = {
+  draft: "草稿",
+  awaiting_media: "等待证据上传",
+  submitted: "已提交",
+  returned: "已退回补正",
+  approved: "已审核通过",
+};
 
 // The team lead's view: every record of the visit as the server holds it (synced by pull).
 export function Team({ id }) {
@@ -21,7 +27,7 @@ export function Team({ id }) {
         {data.records.map((r) => (
           <section class="card" key={r.id}>
             <h2>
-              {taskName(r.task_id)} · 第 {r.version} 版 <Badge kind={r.state === "returned" ? "danger" : r.state === "submitted" ? "ok" : "warn"}>{STATES[r.state] || r.state}</Badge>
+              {taskName(r.task_id)} · 第 {r.version} 版 <Badge kind={r.state === "returned" ? "danger" : ["submitted", "approved"].includes(r.state) ? "ok" : "warn"}>{STATES[r.state] || r.state}</Badge>
             </h2>
             <p>
               {r.author} · {localDate(r.submitted_at || r.updated_at)}

@@ -1,0 +1,1 @@
+"""Documents: the notice and inspection-record PDFs of a visit (WeasyPrint) and Excel exports."""
