@@ -2,6 +2,8 @@ import { render } from "preact";
 import { Workbox } from "workbox-window";
 import { setLang, lang } from "./lib/i18n.js";
 import { route } from "./lib/router.js";
+import { db } from "./lib/db.js";
+import { flushDraft } from "./lib/work.js";
 import { drain, kick } from "./sync/engine.js";
 import { onEnqueue } from "./sync/outbox.js";
 import { update } from "./main-update.js";
@@ -12,6 +14,12 @@ setLang(lang.value);
 const root = document.getElementById("app");
 root.textContent = ""; // the "opening…" placeholder shown before the script runs
 render(<App />, root);
+
+// Drafts changed just before the app was closed (or updated) and not yet in the outbox.
+db.drafts
+  .filter((d) => d.dirty && d.state === "draft")
+  .toArray()
+  .then((rows) => Promise.all(rows.map((row) => flushDraft(row.id))));
 
 // Drain triggers: app open, every write, `online`, coming back to the app, Background Sync
 // (Chromium), and a slow timer as the last resort.

@@ -23,11 +23,12 @@ class LiveServer:
     """A demo-seeded server on a fixed loopback port that can be restarted (a new app object
     and a new listening socket on the same database and instance folder, as after a crash)."""
 
-    def __init__(self, url: str, workdir: Path):
+    def __init__(self, url: str, workdir: Path, **config):
         self.config = {
             "SQLALCHEMY_DATABASE_URI": url,
             "INSTANCE_PATH": str(workdir / "instance"),
             "SECRET_KEY": "field-e2e-secret",
+            **config,
         }
         self.app = create_app(self.config)
         with self.app.app_context():

@@ -385,3 +385,41 @@ def test_the_credential_qr_opens_the_public_check_and_every_screen_is_chinese(
     page.goto("/app/#/visits")
     assert page.inner_text(".bar h1") == "My visits"
     context.close()
+
+
+def test_a_new_version_is_offered_during_a_visit_and_applied_only_when_asked(
+    _schema, tmp_path, phone_browser, screenshot_dir
+):
+    import shutil
+
+    from server.config import Defaults
+
+    dist = tmp_path / "dist"
+    shutil.copytree(Defaults.PWA_DIST, dist)
+    server = LiveServer(reset_database(_schema, tmp_path), tmp_path, PWA_DIST=str(dist))
+    try:
+        context, page = new_phone(phone_browser, server.url)
+        sign_in(page)
+        visit_id = open_visit(page, "威海")
+        step(page, "检查表")
+        page.wait_for_selector("main")
+        # A new build is deployed: its service worker differs, so the phone installs it.
+        worker = dist / "sw.js"
+        worker.write_text(worker.read_text() + "\n// build 2\n")
+        page.evaluate("navigator.serviceWorker.getRegistration('/app/').then(r => r.update())")
+        page.wait_for_selector("#apply-update", timeout=20000)
+        # Offered, not forced: the inspector is still on the same screen of the same visit.
+        assert f"/visit/{visit_id}/checklist/" in page.url
+        page.screenshot(path=str(screenshot_dir / "app-update.png"))
+        old = page.evaluate("navigator.serviceWorker.controller.scriptURL")
+        with page.expect_navigation():
+            page.click("#apply-update")
+        page.wait_for_selector("main")
+        assert page.evaluate(
+            "navigator.serviceWorker.getRegistration('/app/').then(r => !r.waiting)"
+        )
+        assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old
+        assert page.locator("#apply-update").count() == 0
+        context.close()
+    finally:
+        server.stop()

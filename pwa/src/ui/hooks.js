@@ -15,8 +15,10 @@ export function useLive(query, deps = [], initial = undefined) {
 }
 
 export function useSignal(sig) {
-  const [value, setValue] = useState(sig.value);
-  useEffect(() => sig.subscribe(setValue), [sig]);
+  const [value, setValue] = useState(() => sig.value);
+  // Through an updater: a signal may hold a function (the "apply update" action), which
+  // setValue(fn) would call instead of storing.
+  useEffect(() => sig.subscribe((next) => setValue(() => next)), [sig]);
   return value;
 }
 
