@@ -23,7 +23,7 @@ from server.extensions import api, babel, csrf, db, login_manager, migrate
 DOMAINS = (
     "system", "auth", "audit", "calendar", "codes", "items", "directory",
     "plans", "tasks", "draws", "visits", "public", "uploads", "syncapi", "credentials",
-    "fieldapp", "documents",
+    "fieldapp", "documents", "results",
 )  # fmt: skip
 
 

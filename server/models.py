@@ -19,6 +19,7 @@ from server.draws.models import Draw, DrawAssignment, DrawSelection  # noqa: F40
 from server.draws.replacement_models import AlternateUse, ReplacementRequest  # noqa: F401
 from server.items.models import Item, ItemVersion  # noqa: F401
 from server.plans.models import AnnualPlan, PlanLine, PlanOverride, PlanVersion  # noqa: F401
+from server.results.models import ResultLine, ResultSheet, TaskCompletion  # noqa: F401
 from server.tasks.models import (  # noqa: F401
     ChecklistQuestion,
     ChecklistTemplate,

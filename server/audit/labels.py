@@ -114,6 +114,13 @@ ACTIONS = {
     "record.approve": _l("审核通过检查记录"),
     "record.attach_media": _l("登记证据文件"),
     "sync.reject": _l("同步变更被拒绝"),
+    "result.create": _l("录入检查结果"),
+    "result.update": _l("修改检查结果"),
+    "result.submit": _l("提交检查结果审核"),
+    "result.approve": _l("检查结果审核通过"),
+    "result.return": _l("退回检查结果"),
+    "result.correct": _l("更正检查结果（新版本）"),
+    "task.completion": _l("登记任务完成日期"),
 }
 
 OBJECT_TYPES = {
@@ -141,6 +148,7 @@ OBJECT_TYPES = {
     "media": _l("证据文件"),
     "visit_record": _l("检查记录"),
     "visit_event": _l("检查现场事件"),
+    "result_sheet": _l("检查结果"),
 }
 
 # Why a chain check failed, by ChainBreak.kind.

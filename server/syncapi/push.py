@@ -24,16 +24,17 @@ import uuid
 from collections.abc import Callable
 
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit.operations import Actor, jsonable, record
 from server.auth.models import Device
 from server.directory.models import Inspector
-from server.draws.models import Draw
+from server.draws.models import Draw, DrawAssignment
 from server.draws.operations import DrawError
-from server.draws.replacement_models import RECUSAL
+from server.draws.replacement_models import APPROVED as REPLACEMENT_APPROVED
+from server.draws.replacement_models import RECUSAL, ReplacementRequest
 from server.draws.replacements import request_replacement
 from server.i18n import N_
 from server.orm import utcnow
@@ -111,6 +112,9 @@ MESSAGES = {
     "supersedes_invalid": N_("被更正的记录不存在、未提交、已被更正或不属于同一检查任务"),
     "media_not_in_manifest": N_("已提交的记录不能再添加证据"),
     "media_taken": N_("该证据编号已属于其他人员"),
+    "visit_reassigned": N_("您已不在该检查的检查组中（人员已调整）；本机记录已保留，请联系组长"),
+    "visit_closed": N_("该检查已结束或已取消；本机记录已保留，请联系组长"),
+    "visit_merged": N_("该检查已与其他任务合并，请在合并后的检查中填写；本机记录已保留"),
 }
 
 
@@ -138,7 +142,46 @@ class Context:
                 else set()
             )
         if visit_id not in self._scope:
+            former = self._former_visit(visit_id)
+            if former is not None:
+                # Work done offline on a visit that has since left this inspector: refused with
+                # the reason (the seq advances, the phone keeps its copy), never a jammed queue.
+                raise _reject(former)
             raise OutOfScope(seq)
+
+    def _former_visit(self, visit_id: uuid.UUID) -> str | None:
+        """Why a visit this inspector was on is no longer theirs; None if it never was."""
+        if self.inspector is None:
+            return None
+        visit = self.session.get(Visit, visit_id)
+        if visit is None:
+            return None
+        inspector_id = self.inspector.id
+
+        def on_team(of_visit) -> bool:
+            stmt = select(DrawAssignment.inspector_id).where(
+                DrawAssignment.inspector_id == inspector_id,
+                tuple_(DrawAssignment.draw_id, DrawAssignment.subject_id).in_(
+                    select(VisitTask.draw_id, VisitTask.subject_id).where(
+                        VisitTask.visit_id == of_visit
+                    )
+                ),
+            )
+            return self.session.scalar(stmt.limit(1)) is not None
+
+        if visit.merged_into_id is not None and on_team(visit.merged_into_id):
+            return "visit_merged"
+        if on_team(visit.id):
+            return "visit_closed"  # still on the team: the visit ended or its task is over
+        draws = select(VisitTask.draw_id).where(VisitTask.visit_id == visit.id)
+        replaced = select(ReplacementRequest.id).where(
+            ReplacementRequest.inspector_id == inspector_id,
+            ReplacementRequest.state == REPLACEMENT_APPROVED,
+            ReplacementRequest.draw_id.in_(draws),
+        )
+        if self.session.scalar(replaced.limit(1)) is not None:
+            return "visit_reassigned"
+        return None
 
     def audit(self, action: str, object_type: str, obj, details: dict | None = None) -> None:
         """Note the audit event; it is appended to the chain as the mutation's last write.

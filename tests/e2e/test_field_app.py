@@ -379,7 +379,10 @@ def test_the_credential_qr_opens_the_public_check_and_every_screen_is_chinese(
     page.fill("#recusal-text", "检查对象负责人是本人的表兄")
     page.click("#recusal-send")
     page.wait_for_selector("#start-visit")
-    wait_until(lambda: recusals(field_server, "检查对象负责人是本人的表兄"), timeout=30)
+    wait_until(lambda: pending_on_phone(page) == 0, timeout=90)
+    rejected = [r for r in idb_rows(page, "outbox") if r["state"] == "rejected"]
+    assert rejected == [], rejected
+    assert recusals(field_server, "检查对象负责人是本人的表兄")
     page.goto("/app/#/settings")
     page.click("#lang-en")
     page.goto("/app/#/visits")

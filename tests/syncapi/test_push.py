@@ -275,6 +275,68 @@ def test_someone_elses_visit_is_403_and_nothing_is_written(db, field, scene):
     assert count(db, MutationResult) == 1
 
 
+def test_work_on_a_visit_taken_away_while_offline_is_refused_without_jamming_the_queue(
+    db, field, scene
+):
+    from server.auth.operations import actor_for
+    from server.draws import replacements
+    from server.draws.models import Draw
+
+    phone, visit_id, task_id, inspector = field
+    mine = team_visits(db, inspector)
+    # Offline, the inspector starts the visit and drafts its record …
+    queued = [
+        phone.next("visit.start", start(visit_id)),
+        phone.next("record.save_draft", draft(uuid.uuid4(), visit_id, task_id, {"q": "yes"})),
+    ]
+    # … while the leader approves their recusal from that business.
+    link = db.session.scalars(
+        select(VisitTask).where(VisitTask.visit_id == uuid.UUID(visit_id))
+    ).first()
+    draw = db.session.get(Draw, link.draw_id)
+    held = next(
+        a
+        for a in draw.assignments
+        if a.inspector_id == inspector.id and a.subject_id == link.subject_id
+    )
+    request = replacements.request_replacement(
+        db.session,
+        actor=actor_for(phone.user),
+        user=phone.user,
+        draw=draw,
+        uscc=held.uscc,
+        credential_no=inspector.credential_no,
+        mode="replace",
+        reason="recusal",
+        explanation="该企业法定代表人系本人亲属，申请回避。",
+        conflict_kind="kinship",
+    )
+    replacements.approve_request(
+        db.session, actor=actor_for(scene.leader), user=scene.leader, request=request
+    )
+    db.session.commit()
+    assert visit_id not in team_visits(db, inspector)
+    others = sorted(mine - {visit_id})
+    if others:  # a visit still theirs, queued after: applied, the queue moves on
+        queued.append(phone.next("visit.start", start(others[0])))
+    body = phone.push(queued)
+    statuses = [(r["status"], (r.get("error") or {}).get("code")) for r in body["results"]]
+    assert statuses[:2] == [("rejected", "visit_reassigned")] * 2
+    assert "本机记录已保留" in body["results"][0]["error"]["message"]
+    if others:
+        assert statuses[2] == ("applied", None)
+    assert last_seq(db, phone) == len(queued)
+    assert count(db, VisitRecord) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(VisitEvent)
+            .where(VisitEvent.visit_id == uuid.UUID(visit_id))
+        )
+        == 0
+    )
+
+
 # ---------------------------------------------------------------- submission
 
 
