@@ -1,0 +1,1 @@
+"""Inspection results: entry per visit and item, review, task completion and publication deadlines."""
