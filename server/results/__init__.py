@@ -1,1 +1,1 @@
-"""Inspection results: entry per visit and item, review, task completion and publication deadlines."""
+"""Inspection results: entry per visit and item, review, completion and publication deadlines."""

@@ -46,7 +46,7 @@ def seed_demo(if_empty: bool) -> None:
     summary = "，".join(f"{LABELS[k]} {created[k]}" for k in LABELS if created[k])
     click.echo(f"已新增演示数据：{summary}。")
     click.echo(
-        "演示账号：admin、head1、head2、leader1、office1、lead1、inspector1、inspector2；"
+        "演示账号：admin、head1、head2、leader1、office1、office2、lead1、inspector1、inspector2；"
         "密码为配置项 DEMO_PASSWORD（环境变量 SPOTCHECK_DEMO_PASSWORD，默认 spotcheck-demo）。"
     )
 

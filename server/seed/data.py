@@ -52,6 +52,8 @@ USERS = [
     ("head2", "赵敏", ["dept_head"], "SCYX", "13863100107"),
     ("leader1", "孙海涛", ["leader"], None, "13863100102"),
     ("office1", "陈静", ["back_office"], "ZCFG", "13863100103"),
+    # Back office of 商贸流通科: enters the results of that department's tasks.
+    ("office2", "周丽", ["back_office"], "SMLT", "13863100108"),
     ("lead1", "王志强", ["inspector"], "SMLT", "13863100104"),
     ("inspector1", "张伟", ["inspector"], "SMLT", "13863100105"),
     ("inspector2", "李娜", ["inspector"], "SCYX", "13863100106"),

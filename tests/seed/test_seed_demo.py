@@ -20,7 +20,9 @@ from server.extensions import db as _db
 from server.items.models import Item
 from server.seed import demo
 
-DEMO_ACCOUNTS = ("admin", "head1", "leader1", "office1", "lead1", "inspector1", "inspector2")
+DEMO_ACCOUNTS = (
+    "admin", "head1", "leader1", "office1", "office2", "lead1", "inspector1", "inspector2",
+)  # fmt: skip
 
 
 def counts(session) -> dict:
@@ -37,7 +39,7 @@ def test_seed_creates_the_demo_bureau(seed, db):
     n = counts(db.session)
     assert n["Department"] >= 3
     assert n["Region"] == 7  # the zone and its three streets and three towns
-    assert n["User"] == 8
+    assert n["User"] == 9
     assert n["Subject"] >= 300
     assert n["Inspector"] >= 12
     assert n["Conflict"] >= 3 and n["SubjectRiskFlag"] >= 5
