@@ -207,17 +207,22 @@ def temporary_postgres(url: str, label: str = "directory"):
     return base.set(database=name).render_as_string(hide_password=False), drop
 
 
+def print_lines(lines: list[tuple]) -> None:
+    """A plain-text table: the first line is the header, every cell a string."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    for i, line in enumerate(lines):
+        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+        if i == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
 def print_table(rows: list[tuple]) -> None:
     header = ("db", "case", "median ms", "floor ms", "ratio", "rows")
     lines = [header] + [
         (db_, case, f"{ms:.1f}", f"{floor:.2f}", f"{ratio:.1f}×", str(listed))
         for db_, case, ms, floor, ratio, listed in rows
     ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for i, line in enumerate(lines):
-        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
+    print_lines(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
-from bench.directory_listing import temporary_postgres
+from bench.directory_listing import print_lines, temporary_postgres
 from server import create_app
 from server.auth.bearer import new_token
 from server.auth.models import Department, Device, User
@@ -363,11 +363,7 @@ def print_table(rows: list[tuple]) -> None:
         (db_, case, f"{median:.1f}", f"{high:.1f}", f"{floor:.2f}", f"{ratio:.1f}×")
         for db_, case, median, high, floor, ratio in rows
     ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for i, line in enumerate(lines):
-        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
+    print_lines(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

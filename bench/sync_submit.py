@@ -59,7 +59,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from PIL import Image
 from sqlalchemy import make_url, select
 
-from bench.directory_listing import temporary_postgres
+from bench.directory_listing import print_lines, temporary_postgres
 from bench.sync_pull import populate
 from server import create_app
 from server.audit import guard
@@ -610,7 +610,7 @@ def profile_pushes(url: str, phone: Phone, pushes: int) -> None:
 
     per = lambda seconds: f"{seconds / pushes * 1000:.2f}"  # noqa: E731
     print(f"\nin-process, one thread, test client: {pushes} pushes, {per(wall)} ms per push")
-    print_table(
+    print_lines(
         [("step (wall, nested steps are inside their parent)", "ms/push", "calls/push")]
         + [
             (label, per(timers.seconds[label]), f"{timers.calls[label] / pushes:.1f}")
@@ -618,7 +618,7 @@ def profile_pushes(url: str, phone: Phone, pushes: int) -> None:
         ]
     )
     print(f"\nSQL round trips: {sum(sql_calls.values()) / pushes:.1f} per push")
-    print_table(
+    print_lines(
         [("statement", "ms/push", "calls/push")]
         + [
             (label, per(seconds), f"{sql_calls[label] / pushes:.1f}")
@@ -639,14 +639,6 @@ def profile_pushes(url: str, phone: Phone, pushes: int) -> None:
 
 
 # ---------------------------------------------------------------- output
-
-
-def print_table(lines: list[tuple]) -> None:
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    for i, line in enumerate(lines):
-        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -712,7 +704,7 @@ def main(argv: list[str] | None = None) -> None:
             f"\ngunicorn gthread: {options.workers} workers × {options.threads} threads;"
             f" {stored} rows in visit_records (= pushed)\n"
         )
-        print_table(
+        print_lines(
             [
                 ("case", "records/s", "p50 ms", "p95 ms", "ratio to floor"),
                 (
@@ -739,14 +731,14 @@ def main(argv: list[str] | None = None) -> None:
             ]
         )
         print("\nserver's database sessions during the pushes (average number, sampled):")
-        print_table(
+        print_lines(
             [("state / wait event", "sessions")]
             + [(label, f"{n:.2f}") for label, n in sampler.rows()]
         )
         per = lambda seconds: f"{seconds / options.records * 1000:.2f}"  # noqa: E731
         others = cpu.machine - cpu.server - cpu.own - cpu.postgres
         print(f"\nCPU during the pushes ({os.cpu_count()} cores, {push_s:.1f} s wall):")
-        print_table(
+        print_lines(
             [
                 ("who", "CPU s", "CPU ms/record"),
                 ("gunicorn (arbiter + workers)", f"{cpu.server:.1f}", per(cpu.server)),

@@ -41,8 +41,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 
 import server.models  # noqa: F401 - every table, for building the schema directly
-from bench.directory_listing import temporary_postgres
-from bench.sync_submit import print_table, scratch_instance, start_gunicorn, stop_gunicorn
+from bench.directory_listing import print_lines, temporary_postgres
+from bench.sync_submit import scratch_instance, start_gunicorn, stop_gunicorn
 from server import create_app
 from server.audit import guard
 from server.auth.bearer import new_token
@@ -351,7 +351,7 @@ def profile_upload(url: str, token: str, data: bytes, chunk: int) -> None:
         f"\nin-process (test client), {engine.dialect.name}: {len(data) / MIB:.0f} MiB in"
         f" {patches} PATCHes, {wall:.2f} s ({len(data) / MIB / wall:.0f} MiB/s)"
     )
-    print_table(
+    print_lines(
         [("step (wall; nested steps inside their parent)", "total ms", "ms/PATCH", "calls")]
         + [
             (label, f"{s * 1000:.0f}", f"{s * 1000 / patches:.2f}", str(calls[label]))
@@ -418,7 +418,7 @@ def main(argv: list[str] | None = None) -> None:
                 "100%",
             )
         )
-    print_table(rows)
+    print_lines(rows)
     print()
     detail = [("db", "POST ms", "PATCH p50 ms", "PATCH p95 ms", "last PATCH ms", "1 MiB at PUT ms")]
     for r in results:
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{1000 / max(r['put']):.1f}",
             )
         )
-    print_table(detail)
+    print_lines(detail)
     verdict = all(max(r["tus"]) / max(r["put"]) >= GOAL for r in results)
     print(f"\nbudget: tus ≥ {GOAL:.0%} of the plain PUT — {'met' if verdict else 'NOT met'}")
 

@@ -27,19 +27,11 @@ from server.items.export import xlsx_response
 from server.tasks import queries as task_queries
 from server.tasks.schemas import TaskFilterArgs
 from server.validation import InputError, parse
-from server.visits import access, queries
+from server.visits import access
+from server.visits.lookup import record_or_abort, visit_or_abort
 from server.visits.schemas import VisitListArgs
 
 bp = Blueprint("documents", __name__, template_folder="templates")
-
-
-def _visit_or_abort(visit_id: str):
-    visit = queries.get_visit(db.session, visit_id)
-    if visit is None:
-        abort(404)
-    if not access.may_view(db.session, current_user, visit):
-        abort(403)
-    return visit
 
 
 def pdf_response(body: bytes, filename: str) -> Response:
@@ -54,7 +46,7 @@ def pdf_response(body: bytes, filename: str) -> Response:
 @bp.get("/visits/<visit_id>/notice.pdf")
 @roles_required(*access.READERS)
 def notice_pdf(visit_id: str):
-    visit = _visit_or_abort(visit_id)
+    visit = visit_or_abort(visit_id)
     data = content.notice(db.session, visit, current_app.config)
     body = render_pdf("documents/notice.html", **data)
     return pdf_response(body, f"抽查告知书-{visit.subject.name}-{visit.uscc}.pdf")
@@ -63,10 +55,7 @@ def notice_pdf(visit_id: str):
 @bp.get("/visits/<visit_id>/records/<record_id>/record.pdf")
 @roles_required(*access.READERS)
 def record_pdf(visit_id: str, record_id: str):
-    visit = _visit_or_abort(visit_id)
-    row = queries.get_record(db.session, record_id)
-    if row is None or row.visit_id != visit.id:
-        abort(404)
+    visit, row = record_or_abort(visit_id, record_id)
     data = content.record(
         db.session,
         visit,

@@ -15,6 +15,7 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from server.clock import SHANGHAI
 from server.extensions import db
+from server.pagination import page_body
 from server.results import access, present, queries
 from server.results.models import SHEET_STATES
 from server.tasks.api import signed_in
@@ -129,16 +130,7 @@ class Results(MethodView):
     def get(self, args):
         """Current result sheets the user may read, filtered by task and state."""
         page, size = args.pop("page"), args.pop("page_size")
-        pagination = db.paginate(
-            queries.list_sheets(current_user, **args), page=page, per_page=size, error_out=False
-        )
-        return {
-            "total": pagination.total,
-            "page": page,
-            "page_size": size,
-            "pages": pagination.pages,
-            "items": pagination.items,
-        }
+        return page_body(queries.list_sheets(current_user, **args), page, size)
 
 
 @blp.route("/<sheet_id>")

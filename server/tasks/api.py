@@ -20,6 +20,7 @@ from server.clock import SHANGHAI
 from server.draws.models import Draw
 from server.draws.operations import pool_text
 from server.extensions import db
+from server.pagination import page_body
 from server.tasks import present, queries, workflow
 
 blp = Blueprint(
@@ -163,16 +164,7 @@ class Tasks(MethodView):
     def get(self, args):
         """Tasks, newest first, filtered by year, department and state (page_size ≤ 200)."""
         page, size = args.pop("page"), args.pop("page_size")
-        pagination = db.paginate(
-            queries.list_tasks(**args), page=page, per_page=size, error_out=False
-        )
-        return {
-            "total": pagination.total,
-            "page": page,
-            "page_size": size,
-            "pages": pagination.pages,
-            "items": pagination.items,
-        }
+        return page_body(queries.list_tasks(**args), page, size)
 
 
 @blp.route("/<task_id>")

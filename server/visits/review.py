@@ -95,14 +95,7 @@ def send_back(
     _lock_latest_submitted(session, record_row, _l("只有已提交且证据齐全的记录可以退回"))
     before = record_row.audit_state()
     record_row.state = RETURNED
-    comment = ReviewComment(
-        record_id=record_row.id,
-        visit_id=record_row.visit_id,
-        author_id=user.id,
-        kind=RETURN,
-        body=text,
-    )
-    session.add(comment)
+    comment = _add_comment(session, record_row, user, RETURN, text)
     session.flush()
     record(
         session,
@@ -113,6 +106,18 @@ def send_back(
         state=record_row.audit_state(),
         details={"before_state": before["state"], "comment_id": str(comment.id), "comment": text},
     )
+    return comment
+
+
+def _add_comment(session: Session, record_row: VisitRecord, user, kind: str, text: str):
+    comment = ReviewComment(
+        record_id=record_row.id,
+        visit_id=record_row.visit_id,
+        author_id=user.id,
+        kind=kind,
+        body=text,
+    )
+    session.add(comment)
     return comment
 
 
@@ -142,16 +147,7 @@ def approve(
         raise ReviewError(_l("记录内容或设备签名校验未通过，不能审核通过，请退回补正"), status=409)
     before = record_row.audit_state()
     record_row.state = APPROVED
-    comment = None
-    if text:
-        comment = ReviewComment(
-            record_id=record_row.id,
-            visit_id=record_row.visit_id,
-            author_id=user.id,
-            kind=NOTE,
-            body=text,
-        )
-        session.add(comment)
+    comment = _add_comment(session, record_row, user, NOTE, text) if text else None
     session.flush()
     record(
         session,

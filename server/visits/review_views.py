@@ -31,6 +31,7 @@ from server.tasks.models import Task
 from server.uploads.views import storage
 from server.validation import form_data
 from server.visits import access, evidence, queries, review
+from server.visits.lookup import record_or_abort
 from sync.models import Media
 from sync.storage import StorageError
 
@@ -89,26 +90,13 @@ def _vocabularies():
     }
 
 
-def _record_or_abort(visit_id: str, record_id: str):
-    """(visit, record): 404 unknown or not of this visit, 403 a visit outside the user's scope."""
-    visit = queries.get_visit(db.session, visit_id)
-    if visit is None:
-        abort(404)
-    if not access.may_view(db.session, current_user, visit):
-        abort(403)
-    row = queries.get_record(db.session, record_id)
-    if row is None or row.visit_id != visit.id:
-        abort(404)
-    return visit, row
-
-
 # ---- the page ------------------------------------------------------------------------------------
 
 
 @bp.get("/visits/<visit_id>/records/<record_id>/review")
 @roles_required(*access.READERS)
 def page(visit_id: str, record_id: str):
-    visit, row = _record_or_abort(visit_id, record_id)
+    visit, row = record_or_abort(visit_id, record_id)
     return _page(visit, row)
 
 
@@ -145,7 +133,7 @@ def _page(visit, row, errors: dict | None = None, values: dict | None = None, st
 
 
 def _act(visit_id: str, record_id: str, action: str):
-    visit, row = _record_or_abort(visit_id, record_id)
+    visit, row = record_or_abort(visit_id, record_id)
     form = form_data(request.form)
     try:
         if action == "approve":

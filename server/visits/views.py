@@ -22,6 +22,7 @@ from server.items import present as item_present
 from server.items.queries import method_codes
 from server.validation import InputError, form_data, parse
 from server.visits import access, merges, queries, review, review_views
+from server.visits.lookup import record_or_abort, visit_or_abort
 from server.visits.merges import MergeError
 from server.visits.models import CANCELLED, MERGED, PLANNED
 from server.visits.schemas import (
@@ -55,16 +56,6 @@ def _method_names() -> dict[str, str]:
     return {
         code: item_present.code_name(row, code) for code, row in method_codes(db.session).items()
     }
-
-
-def _visit_or_abort(visit_id: str):
-    """The visit, or 404; 403 when it exists but is outside the user's scope."""
-    visit = queries.get_visit(db.session, visit_id)
-    if visit is None:
-        abort(404)
-    if not access.may_view(db.session, current_user, visit):
-        abort(403)
-    return visit
 
 
 # ---- list and detail -----------------------------------------------------------------------------
@@ -101,7 +92,7 @@ def index():
 @bp.get("/visits/<visit_id>")
 @roles_required(*access.READERS)
 def detail(visit_id: str):
-    return _detail(_visit_or_abort(visit_id))
+    return _detail(visit_or_abort(visit_id))
 
 
 def _detail(visit, errors: dict | None = None, values: dict | None = None, status: int = 200):
@@ -133,10 +124,7 @@ def _detail(visit, errors: dict | None = None, values: dict | None = None, statu
 @roles_required(*access.READERS)
 def return_record(visit_id: str, record_id: str):
     """Send a submitted record back to the team with a comment (reaches the phones by pull)."""
-    visit = _visit_or_abort(visit_id)
-    row = queries.get_record(db.session, record_id)
-    if row is None or row.visit_id != visit.id:
-        abort(404)
+    visit, row = record_or_abort(visit_id, record_id)
     form = form_data(request.form)
     try:
         review.send_back(db.session, current_actor(), current_user, row, form.get("comment"))
@@ -294,7 +282,7 @@ class VisitById(MethodView):
     @api_blp.alt_response(404, description="没有该检查")
     def get(self, visit_id):
         """One visit with its sections (tasks, items, teams) and merge history."""
-        visit = _visit_or_abort(visit_id)
+        visit = visit_or_abort(visit_id)
         body = _visit_json(visit, queries.sections(db.session, visit))
         body["end_reason"] = visit.end_reason
         body["merged_from"] = [v.id for v in queries.merged_from(db.session, visit)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 from pathlib import Path
@@ -92,7 +93,7 @@ def jpeg(path: Path, size=(4000, 3000), noise: bool = False) -> Path:
     """A camera-sized JPEG (noise makes it incompressible: several upload chunks)."""
     if noise:
         image = Image.frombytes(
-            "RGB", (size[0] // 2, size[1] // 2), _random(size[0] * size[1] * 3 // 4)
+            "RGB", (size[0] // 2, size[1] // 2), os.urandom(size[0] * size[1] * 3 // 4)
         )
         image = image.resize(size)
     else:
@@ -101,12 +102,6 @@ def jpeg(path: Path, size=(4000, 3000), noise: bool = False) -> Path:
     image.save(buffer, "JPEG", quality=92)
     path.write_bytes(buffer.getvalue())
     return path
-
-
-def _random(n: int) -> bytes:
-    import os
-
-    return os.urandom(n)
 
 
 def new_phone(browser, base_url: str):

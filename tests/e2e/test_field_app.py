@@ -278,20 +278,18 @@ def test_flaky_network_and_a_server_restart_during_upload_leave_one_copy_of_ever
     # Restart the server while the photo is going up.
     wait_until(lambda: idb_keys(page, "tusurls"), timeout=60, interval=0.1)
     field_server.restart()
-    for _ in range(10):
+
+    def all_arrived() -> bool:
+        # Nudge the phone as a returning network would: after the restart its backoff may be long.
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        page.wait_for_timeout(1500)
-        state = server_state(field_server, visit_id)[0]
-        if state and state[0].state == SUBMITTED and pending_on_phone(page) == 0:
-            break
-    wait_until(
-        lambda: (
-            (r := server_state(field_server, visit_id)[0])
-            and all(x.state == SUBMITTED for x in r)
-            and pending_on_phone(page) == 0
-        ),
-        timeout=120,
-    )
+        records = server_state(field_server, visit_id)[0]
+        return (
+            bool(records)
+            and all(x.state == SUBMITTED for x in records)
+            and (pending_on_phone(page) == 0)
+        )
+
+    wait_until(all_arrived, timeout=120, interval=1.5)
     assert failures["n"] > 0
     assert_intact(field_server, visit_id, media_count=1, sections=sections_of(page, visit_id))
     with field_server.app.app_context():

@@ -54,55 +54,41 @@ export const noticeDelivered = (visitId, { signature, refusal }) =>
 
 // ---------------------------------------------------------------- records (drafts)
 
-// The open draft of a section, or the signed latest version; a new draft only if there is none.
-// One IndexedDB transaction, so two screens asking at once never make two drafts.
-export async function draftFor(visitId, taskId) {
+// A new draft of a section: version 1, or the next version correcting `latest` (its answers,
+// notes and findings carried over).
+function newDraft(visitId, taskId, latest) {
+  return {
+    id: uuid(),
+    visit_id: visitId,
+    task_id: taskId,
+    answers: { ...(latest ? latest.answers : {}) },
+    notes: { ...(latest ? latest.notes : {}) },
+    findings: latest ? latest.findings : "",
+    state: "draft",
+    version: latest ? (latest.version || 1) + 1 : 1,
+    supersedes_id: latest ? latest.id : null,
+    created_at: nowIso(),
+  };
+}
+
+// The open draft of a section, else (unless `correct`) its signed latest version, else a new
+// draft. One IndexedDB transaction, so two screens asking at once never make two drafts.
+async function sectionDraft(visitId, taskId, correct) {
   return db.transaction("rw", db.drafts, async () => {
     const found = await db.drafts.where("[visit_id+task_id]").equals([visitId, taskId]).toArray();
     const open = found.find((d) => d.state === "draft");
     if (open) return open;
     const latest = found.sort((a, b) => (b.version || 1) - (a.version || 1))[0];
-    // A section already signed stays as it is; a new draft appears only when a correction starts.
-    if (latest) return latest;
-    const row = {
-      id: uuid(),
-      visit_id: visitId,
-      task_id: taskId,
-      answers: {},
-      notes: {},
-      findings: "",
-      state: "draft",
-      version: 1,
-      supersedes_id: null,
-      created_at: nowIso(),
-    };
+    // A section already signed stays as it is; a new version starts only for a correction.
+    if (latest && !correct) return latest;
+    const row = newDraft(visitId, taskId, latest);
     await db.drafts.add(row);
     return row;
   });
 }
 
-export async function startCorrection(visitId, taskId) {
-  return db.transaction("rw", db.drafts, async () => {
-    const found = await db.drafts.where("[visit_id+task_id]").equals([visitId, taskId]).toArray();
-    const open = found.find((d) => d.state === "draft");
-    if (open) return open;
-    const latest = found.sort((a, b) => (b.version || 1) - (a.version || 1))[0];
-    const row = {
-      id: uuid(),
-      visit_id: visitId,
-      task_id: taskId,
-      answers: { ...(latest ? latest.answers : {}) },
-      notes: { ...(latest ? latest.notes : {}) },
-      findings: latest ? latest.findings : "",
-      state: "draft",
-      version: latest ? (latest.version || 1) + 1 : 1,
-      supersedes_id: latest ? latest.id : null,
-      created_at: nowIso(),
-    };
-    await db.drafts.add(row);
-    return row;
-  });
-}
+export const draftFor = (visitId, taskId) => sectionDraft(visitId, taskId, false);
+export const startCorrection = (visitId, taskId) => sectionDraft(visitId, taskId, true);
 
 // Saved locally at once (every change); sent to the server as record.save_draft, coalesced.
 // Answers and notes are merged key by key inside one transaction: two quick taps never undo

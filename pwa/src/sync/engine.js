@@ -191,11 +191,7 @@ export async function uploadOne(media, { database = defaultDb, token, onProgress
 // ---------------------------------------------------------------- drain
 
 let timer = null;
-let database = defaultDb;
-
-export function configure(options) {
-  database = options.database || database;
-}
+const database = defaultDb;
 
 async function withLock(work) {
   if (typeof navigator !== "undefined" && navigator.locks) {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { getMeta } from "../lib/db.js";
 import { lang } from "../lib/i18n.js";
 import { go, match, route } from "../lib/router.js";
@@ -62,7 +62,6 @@ export function App() {
 // the app is opened on the visit list with nothing being written).
 function UpdateBanner() {
   const [hidden, setHidden] = useState(false);
-  useEffect(() => setHidden(false), []);
   if (hidden) return null;
   return (
     <div class="update" role="status">
