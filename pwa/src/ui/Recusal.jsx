@@ -14,7 +14,10 @@ export function Recusal({ id }) {
   const [text, setText] = useState("");
   const [error, setError] = useState(null);
   if (!data || data.missing) return <Header title={t("申请回避")} back={`/visit/${id}`} />;
-  const chosen = taskId || (data.tasks[0] && data.tasks[0].id);
+  // A merged visit carries tasks whose teams this inspector is not on; recusal is only from one's own.
+  const mine = new Set(data.visit.sections.filter((s) => s.team.some((m) => m.is_me)).map((s) => s.task_id));
+  const tasks = data.tasks.filter((task) => mine.has(task.id));
+  const chosen = taskId || (tasks[0] && tasks[0].id);
   async function send() {
     if (!text.trim()) return setError("请写明回避理由（与检查对象的关系）");
     await requestRecusal({ visitId: id, taskId: chosen, mode, explanation: text.trim() });
@@ -26,11 +29,11 @@ export function Recusal({ id }) {
       <Header title={t("申请回避")} back={`/visit/${id}`} />
       <main class="stack">
         <p class="card">与检查对象存在利害关系的，应当申请回避。申请提交后由分管领导审批，审批前请勿开展检查。</p>
-        {data.tasks.length > 1 && (
+        {tasks.length > 1 && (
           <label>
             任务
             <select value={chosen} onChange={(e) => setTaskId(e.currentTarget.value)}>
-              {data.tasks.map((task) => (
+              {tasks.map((task) => (
                 <option value={task.id} key={task.id}>
                   {task.number} {task.name}
                 </option>
