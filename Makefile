@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app server
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install translations migrate seed browser-deps lint lock bench clean pwa pwa-test
+.PHONY: run test install translations migrate seed browser-deps lint lock bench audit backup restore-drill clean pwa pwa-test
 
 $(VENV)/bin/activate:
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,6 +29,7 @@ migrate: install
 
 seed: migrate
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) publication-run  # the demo's publication: the national-system export files
 
 # The field app (pwa/): npm ci from the lockfile, then the production build into pwa/dist, which
 # the server serves at /app/. Rebuilt only when its sources change.
@@ -75,7 +76,10 @@ lock: | $(VENV)/bin/activate
 	$(PIP) install --quiet pip-tools
 	$(VENV)/bin/pip-compile --quiet --extra test --strip-extras --output-file requirements.lock pyproject.toml
 
+# Every benchmark, then one table of their headline figures (figure, floor, ratio, budget).
+bench: export BENCH_REPORT = $(CURDIR)/instance/bench-report.jsonl
 bench: install browser-deps pwa
+	mkdir -p instance && rm -f $(BENCH_REPORT)
 	$(PY) -m bench.directory_listing
 	$(PY) -m bench.draw
 	$(PY) -m bench.draw_db   # PostgreSQL: DATABASE_URL, else postgres@127.0.0.1:5432
@@ -83,6 +87,23 @@ bench: install browser-deps pwa
 	$(PY) -m bench.sync_submit  # PostgreSQL through gunicorn
 	$(PY) -m bench.upload  # tus vs one plain PUT, SQLite (+ PostgreSQL with DATABASE_URL)
 	$(PY) -m bench.pwa  # the field app in headless Chromium
+	$(PY) -m bench.report $(BENCH_REPORT)
+
+# Known vulnerabilities in the pinned Python and npm dependencies (needs the advisory services:
+# PyPI's JSON API with vulnerability data and the npm registry's bulk advisory endpoint).
+audit:
+	python3 -m venv instance/audit-venv && instance/audit-venv/bin/pip install --quiet pip-audit
+	instance/audit-venv/bin/pip-audit --strict --progress-spinner off -r requirements.lock
+	cd pwa && npm audit --omit=dev
+
+# Back up the database and the evidence into one folder (deploy/README.md, "Backup and restore").
+BACKUP_DIR ?= backups
+backup: install
+	deploy/backup.sh --dest $(BACKUP_DIR)
+
+# Backup → restore round trip on the local PostgreSQL (own test_ops* databases, cleaned up).
+restore-drill: install
+	deploy/restore-drill.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info pwa/node_modules pwa/dist

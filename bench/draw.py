@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench import report
 from server.directory import identifiers
 from server.draws import dsr, verify
 
@@ -137,6 +138,15 @@ def main() -> None:
     for name, seconds in rows:
         print(f"{name:<58}{seconds:>9.3f}{seconds / t_floor:>9.2f}")
     within = "within" if t_objects <= 4 * t_floor else "OVER"
+    report.headline(
+        "draw (in memory)",
+        f"object draw, N={args.n:,}",
+        f"{t_objects:.2f} s",
+        f"{t_floor:.2f} s",
+        t_objects / t_floor,
+        "≤ 4×",
+        t_objects <= 4 * t_floor,
+    )
     print(
         f"object draw = {t_objects / t_floor:.2f}× floor: {within} the 4× budget (DB read"
         f" excluded); matching hashes ≈ k × pool / 2 = {k * len(pool) // 2:,} by §3.3's design"

@@ -36,6 +36,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
+from bench import report
 from bench.directory_listing import make_uscc, temporary_postgres
 from server import create_app
 from server.audit import guard
@@ -327,6 +328,15 @@ def run(url: str, n: int, ratio: str, pool_size: int) -> None:
         print(f"{'-' * width}-+---------+--------")
         for name, seconds, ratio_ in rows:
             print(f"{name.ljust(width)} | {seconds:7.2f} | {ratio_:5.2f}×")
+        report.headline(
+            "draw (PostgreSQL)",
+            f"whole draw, N={eligible:,}",
+            f"{total:.2f} s",
+            f"{floor:.2f} s",
+            total / floor,
+            "≤ 4×",
+            total <= 4 * floor,
+        )
         db.session.remove()
         db.engine.dispose()
 

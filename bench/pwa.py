@@ -31,6 +31,7 @@ from flask_migrate import upgrade
 from PIL import Image
 from werkzeug.serving import make_server
 
+from bench import report
 from server import MIGRATIONS_DIR, create_app
 from server.extensions import db
 
@@ -170,6 +171,24 @@ def main(argv: list[str] | None = None) -> None:
             f"{result['photo'] / PHOTO_BUDGET_S:.0%} of budget",
         ),
     ]
+    report.headline(
+        "field app",
+        "bundle JS+CSS gzip",
+        f"{zipped:.1f} KB",
+        f"budget {BUNDLE_BUDGET_KB} KB",
+        zipped / BUNDLE_BUDGET_KB,
+        "≤ 1.00",
+        zipped <= BUNDLE_BUDGET_KB,
+    )
+    report.headline(
+        "field app",
+        "offline cold start → visit list",
+        f"{result['start']:.3f} s",
+        f"blank page {result['blank']:.3f} s",
+        result["start"] / result["blank"],
+        f"≤ {START_BUDGET_S} s",
+        result["start"] <= START_BUDGET_S,
+    )
     print(f"\nField app (raw JS+CSS {raw:.0f} KB), Chromium headless, medians of {options.runs}")
     width = max(len(r[0]) for r in rows)
     for name, figure, floor, ratio in rows:

@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
+from bench import report
 from bench.directory_listing import print_lines, temporary_postgres
 from server import create_app
 from server.auth.bearer import new_token
@@ -387,6 +388,16 @@ def main(argv: list[str] | None = None) -> None:
     print_table(rows)
     full = [r for r in rows if r[1].startswith("full")]
     verdict = all(r[2] <= BUDGET_MS for r in full)
+    for db_, case, median, _high, floor, ratio in full:
+        report.headline(
+            f"sync pull ({db_})",
+            f"{case}, median",
+            f"{median:.1f} ms",
+            f"{floor:.2f} ms",
+            ratio,
+            f"≤ {BUDGET_MS:.0f} ms",
+            median <= BUDGET_MS,
+        )
     print(f"\nbudget: full pull median ≤ {BUDGET_MS:.0f} ms — {'met' if verdict else 'NOT met'}")
 
 

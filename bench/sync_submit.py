@@ -59,6 +59,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from PIL import Image
 from sqlalchemy import make_url, select
 
+from bench import report
 from bench.directory_listing import print_lines, temporary_postgres
 from bench.sync_pull import populate
 from server import create_app
@@ -749,6 +750,15 @@ def main(argv: list[str] | None = None) -> None:
             ]
         )
         verdict = push_rate / floor_rate >= GOAL
+        report.headline(
+            "sync push (PostgreSQL, gunicorn)",
+            f"record.submit, {options.clients} clients",
+            f"{push_rate:.0f} rec/s",
+            f"{floor_rate:.0f} rec/s",
+            push_rate / floor_rate,
+            f"≥ {GOAL:.0%}",
+            verdict,
+        )
         print(f"\nbudget: push ≥ {GOAL:.0%} of the floor — {'met' if verdict else 'NOT met'}")
         if options.profile:
             profile_pushes(url, phones[0], PROFILE_PUSHES)

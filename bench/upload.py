@@ -41,6 +41,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 
 import server.models  # noqa: F401 - every table, for building the schema directly
+from bench import report
 from bench.directory_listing import print_lines, temporary_postgres
 from bench.sync_submit import scratch_instance, start_gunicorn, stop_gunicorn
 from server import create_app
@@ -435,6 +436,17 @@ def main(argv: list[str] | None = None) -> None:
         )
     print_lines(detail)
     verdict = all(max(r["tus"]) / max(r["put"]) >= GOAL for r in results)
+    for r in results:
+        ratio = max(r["tus"]) / max(r["put"])
+        report.headline(
+            f"upload ({r['label']})",
+            f"tus {options.size_mib:g} MiB in {options.chunk_mib:g} MiB chunks",
+            f"{max(r['tus']):.0f} MiB/s",
+            f"{max(r['put']):.0f} MiB/s",
+            ratio,
+            f"≥ {GOAL:.0%}",
+            ratio >= GOAL,
+        )
     print(f"\nbudget: tus ≥ {GOAL:.0%} of the plain PUT — {'met' if verdict else 'NOT met'}")
 
 

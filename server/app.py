@@ -12,18 +12,21 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import MIGRATIONS_DIR, transactions, web
+from server import MIGRATIONS_DIR, ratelimits, transactions, web
 from server import config as config_module
 from server import models as _models  # noqa: F401 - registers every table
-from server.extensions import api, babel, csrf, db, login_manager, migrate
+from server.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
 # A reader finds a domain by its folder. Each may have views.py (`bp`: console/public pages,
 # `api_blueprints`: flask-smorest blueprints) and cli.py (`commands`: click commands).
 DOMAINS = (
     "system", "auth", "audit", "calendar", "codes", "items", "directory",
     "plans", "tasks", "draws", "visits", "public", "uploads", "syncapi", "credentials",
-    "fieldapp", "documents", "results",
+    "fieldapp", "documents", "results", "publication",
+    "objections",
+    "followups",
 )  # fmt: skip
 
 
@@ -45,15 +48,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         instance_path.mkdir(parents=True, exist_ok=True)
 
+    if app.config["PROXY_COUNT"]:
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     login_manager.init_app(app)
     api.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
     transactions.init_app(app)
     web.init_app(app)
     _register_domains(app)
+    ratelimits.init_app(app)
     return app
 
 

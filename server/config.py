@@ -23,6 +23,18 @@ class Defaults:
     SESSION_COOKIE_NAME = "spotcheck_session"
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # Rate limits (Flask-Limiter) per client address, on top of the per-account lockout: sign-in
+    # (console and phone), the public credential check and the public JSON API. Counted in Redis
+    # when REDIS_URL is set (shared by every gunicorn worker), else in each process's memory.
+    REDIS_URL = None
+    # How many proxies (nginx) stand in front: their X-Forwarded-For/-Proto/-Host are then
+    # trusted (werkzeug ProxyFix), so limits and logs see the phone's address, not nginx's.
+    PROXY_COUNT = 0
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
+    CREDENTIAL_CHECK_RATE_LIMIT = "60 per minute"
+    PUBLIC_API_RATE_LIMIT = "300 per minute"
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
 
     # Chinese first, English available; times shown in the bureau's zone.
@@ -60,6 +72,15 @@ class Defaults:
     CREDENTIAL_PHOTO_MAX_BYTES = 5 * 1024 * 1024
     CREDENTIAL_PHOTO_PX = 600
     PAGE_SIZE = 50
+    # Objections (server/objections): up to this many attachments (JPEG/PNG/PDF, sniffed) of at
+    # most this size each; the public pages' limits as {scope: [count, window seconds]}.
+    OBJECTION_MAX_ATTACHMENTS = 3
+    OBJECTION_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    OBJECTION_RATE_LIMITS = {
+        "file_ip": [5, 3600],
+        "file_uscc": [3, 86400],
+        "status_ip": [30, 3600],
+    }
 
     # Draws with a public beacon (DSR-v1 §1.4): by default the announced round is the first one
     # at least this many minutes away, so the announcement is public before the value exists.
@@ -99,7 +120,21 @@ class Defaults:
     # Sync v1 pull: change-log rows older than this many days are compacted (`flask --app server
     # sync compact`, daily); a phone whose cursor is older gets `reset: true` and pulls again.
     SYNC_CHANGE_RETENTION = 90
+    # Documents attached to a transfer (移交/移送): PDF, JPEG or PNG, sniffed, at most this size.
+    TRANSFER_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
     UPLOAD_PARTIAL_DIR = None  # default <instance>/uploads: partial files survive restarts
+
+    # Publication of results (server/publication): every publication is pushed by each of these
+    # publishers through an outbox (one job each, retried with exponential backoff, dead after
+    # PUBLISH_MAX_ATTEMPTS). "file" writes the national-system export (JSON + .xlsx) into
+    # PUBLICATION_DIR (default <instance>/publications); "http" POSTs the JSON to
+    # PUBLISH_HTTP_URL. JSON in the environment: SPOTCHECK_PUBLISHERS='["file", "http"]'.
+    PUBLISHERS = ["file"]
+    PUBLICATION_DIR = None
+    PUBLISH_HTTP_URL = None
+    PUBLISH_HTTP_TIMEOUT = 10  # seconds
+    PUBLISH_MAX_ATTEMPTS = 6
+    PUBLISH_RETRY_BASE_SECONDS = 60  # 1, 2, 4, 8 … minutes between attempts
 
 
 def database_url(instance_path: Path) -> str:

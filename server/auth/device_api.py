@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from werkzeug.http import HTTP_STATUS_CODES
 
+from server import ratelimits
 from server.auth import devices
 from server.auth.bearer import current_identity, device_required
 from server.auth.device_schemas import DeviceSignInArgs, DeviceSignInSchema, DeviceStatusSchema
@@ -74,6 +75,8 @@ def _refusal(refused: devices.SignInRefused):
 
 @blp.route("/device")
 class DeviceSession(MethodView):
+    decorators = [ratelimits.sign_in]  # sign-in attempts (POST) per address
+
     @blp.arguments(DeviceSignInArgs)
     @blp.response(201, DeviceSignInSchema)
     @blp.alt_response(401, description="用户名或密码错误（reason=invalid）")

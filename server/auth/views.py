@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from server import ratelimits
 from server.auth import devices, operations
 from server.auth.device_api import blp as device_api_blp
 from server.auth.forms import LoginForm
@@ -50,6 +51,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@ratelimits.sign_in
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("system.dashboard"))

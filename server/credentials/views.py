@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from server import ratelimits
 from server.auth.bearer import current_identity, device_required
 from server.clock import local_today
 from server.credentials import checks, models, photos, service
@@ -104,6 +105,7 @@ def _log(claim, known: bool, outcome: str, via: str) -> int:
 
 
 @bp.get("/c/<token>")
+@ratelimits.credential_check
 def check(token: str):
     _claim, facts, refusal = _scan(token, "page")
     if refusal is not None:

@@ -187,3 +187,182 @@ def _record_text(records: list[tuple[str, str | None]]) -> str:
     if len(records) == 1:
         return names[0]
     return "\n".join(f"{label}：{name}" for (label, _), name in zip(records, names, strict=True))
+
+
+RESULT_COLUMNS = [
+    ("序号", 6),
+    ("检查对象", 30),
+    ("统一社会信用代码", 21),
+    ("抽查事项", 30),
+    ("检查结果", 30),
+    ("核查方式", 20),
+    ("后续处置", 34),
+    ("版本", 6),
+    ("状态", 9),
+    ("审核通过时间", 17),
+]
+RESULT_SHEET_STATES = {
+    "draft": "草稿",
+    "submitted": "待审核",
+    "returned": "退回",
+    "approved": "通过",
+}
+FOLLOWUP_STATUS = {"open": "未办结", "closed": "已办结"}
+
+
+def _live_followups(session: Session, task_id) -> dict:
+    """{(visit id, item id, code): (status, closed_on)} of the task's follow-ups as handled
+    since approval (server/followups), which may be ahead of the result's own entries."""
+    from server.followups.models import FollowUp
+
+    stmt = select(
+        FollowUp.visit_id, FollowUp.item_id, FollowUp.code, FollowUp.status, FollowUp.closed_on
+    ).where(FollowUp.task_id == task_id)
+    return {(v, i, c): (s, d) for v, i, c, s, d in session.execute(stmt)}
+
+
+def _followup_text(line, visit_id, names: dict, live: dict) -> str:
+    parts = []
+    for measure in line.followups or []:
+        code = measure.get("code")
+        status, closed_on = live.get(
+            (visit_id, line.item_id, code), (measure.get("status"), measure.get("closed_on"))
+        )
+        text = names.get(code, code)
+        if code != "none":
+            text += f"（{FOLLOWUP_STATUS.get(status, status or '')}"
+            text += f" {closed_on}）" if status == "closed" and closed_on else "）"
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def results_workbook(session: Session, task, *, bureau_name: str) -> bytes:
+    """A task's results: one row per section and item (a section without a result: one row)."""
+    from server.codes.reference import FOLLOWUP, METHOD, RESULT
+    from server.results import queries as result_queries
+
+    codes = {
+        kind: {c: row.name_zh for c, row in result_queries.codes(session, kind).items()}
+        for kind in (RESULT, METHOD, FOLLOWUP)
+    }
+    sections = result_queries.task_sections(session, task.id)
+    sheets = result_queries.sheets_for(session, sections)
+    live = _live_followups(session, task.id)
+    items = {ti.item_id: f"{ti.item.code} {ti.item_version.name}" for ti in task.items}
+    with force_locale("zh"):
+        workbook = Workbook()
+        heading = f"{bureau_name}检查结果 {task.number or ''} {task.name}（{local_today()}）"
+        sheet = _sheet(workbook, "检查结果", heading, RESULT_COLUMNS)
+        n = 0
+        for link in sections:
+            visit = link.visit
+            current = sheets.get((link.visit_id, link.task_id))
+            state = RESULT_SHEET_STATES.get(current.state, current.state) if current else "未录入"
+            lines = current.lines if current else []
+            for line in lines or [None]:
+                n += 1
+                _append(
+                    sheet,
+                    [
+                        n,
+                        visit.subject.name,
+                        visit.uscc,
+                        items.get(line.item_id, "") if line else "",
+                        "、".join(codes[RESULT].get(c, c) for c in line.result_codes)
+                        if line
+                        else "",
+                        "、".join(codes[METHOD].get(c, c) for c in line.method_codes)
+                        if line
+                        else "",
+                        _followup_text(line, visit.id, codes[FOLLOWUP], live) if line else "",
+                        current.version if current else "",
+                        state,
+                        local_time(current.reviewed_at)
+                        if current and current.state == "approved"
+                        else "",
+                    ],
+                )
+        return _bytes(workbook)
+
+
+PROGRESS_COLUMNS = [
+    ("序号", 6),
+    ("事项编码", 12),
+    ("事项名称", 26),
+    ("抽查对象", 26),
+    ("抽查方式", 16),
+    ("计划比例", 10),
+    ("每年抽查次数", 12),
+    ("开始日期", 12),
+    ("结束日期", 12),
+    ("对象总数", 10),
+    ("已抽取", 9),
+    ("抽取比例", 10),
+    ("已检查", 9),
+    ("完成比例", 10),
+    ("是否达到计划比例", 12),
+]
+SUBJECT_CHECK_COLUMNS = [
+    ("序号", 6),
+    ("检查对象", 30),
+    ("统一社会信用代码", 21),
+    ("本年度检查", 10),
+    ("本年度已完成检查", 14),
+    ("超过每年 2 次", 12),
+]
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def plan_progress_workbook(progress, *, methods: dict, bureau_name: str) -> bytes:
+    """The plan with its execution (server/plans/progress.py): one row per line; a second sheet
+    lists the checks per subject this year, those over the yearly cap marked."""
+    from server.plans import present
+
+    plan = progress.plan
+    with force_locale("zh"):
+        workbook = Workbook()
+        heading = (
+            f"{bureau_name}{plan.department.name} {plan.year} 年度抽查工作计划执行进度"
+            f"（{local_today().isoformat()}）"
+        )
+        sheet = _sheet(workbook, "计划执行进度", heading, PROGRESS_COLUMNS)
+        for n, row in enumerate(progress.lines, start=1):
+            line = row.line
+            _append(
+                sheet,
+                [
+                    n,
+                    line.item.code,
+                    line.item_version.name,
+                    line.objects,
+                    "、".join(method_names(line.methods, methods)),
+                    present.ratio(line.ratio_percent),
+                    line.frequency_per_year,
+                    line.window_start,
+                    line.window_end,
+                    row.population,
+                    row.drawn,
+                    _pct(row.drawn_percent),
+                    row.checked,
+                    _pct(row.achieved_percent),
+                    "是" if row.is_met else "否",
+                ],
+            )
+        subjects = workbook.create_sheet("对象检查次数")
+        subjects.append([f"{plan.year} 年度检查对象检查次数（超过 2 次的标出）"])
+        subjects["A1"].font = Font(size=14, bold=True)
+        subjects.append([header for header, _ in SUBJECT_CHECK_COLUMNS])
+        for cell in subjects[2]:
+            cell.font = Font(bold=True)
+        for index, (_, width) in enumerate(SUBJECT_CHECK_COLUMNS, start=1):
+            subjects.column_dimensions[get_column_letter(index)].width = width
+        subjects.freeze_panes = "A3"
+        for n, s in enumerate(progress.subjects, start=1):
+            _append(subjects, [n, s.name, s.uscc, s.visits, s.checks, "是" if s.is_over else ""])
+            if s.is_over:
+                for cell in subjects[subjects.max_row]:
+                    cell.fill = PatternFill("solid", fgColor="F8CBAD")
+        return _bytes(workbook)

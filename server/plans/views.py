@@ -1,9 +1,18 @@
 """Console pages of annual plans: list, create, detail, line edit, override, file, publish,
-adjust, Excel export."""
+adjust, Excel export, execution progress (page and Excel)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -13,13 +22,16 @@ from server.auth.roles import ROLES
 from server.clock import local_today
 from server.directory.models import Region
 from server.directory.vocab import RISK_FLAGS, SUBJECT_KINDS, SUBJECT_SCALES
+from server.documents import excel
 from server.extensions import db
 from server.items import queries as item_queries
 from server.items.schemas import flat_errors, form_input
 from server.plans import access, operations, present, queries
+from server.plans import progress as plan_progress
 from server.plans.export import plan_workbook, xlsx_response
 from server.plans.models import DEFAULT_FILED_TO, DRAFT, PUBLISHED
 from server.plans.operations import PlanError
+from server.plans.rules import MAX_CHECKS_PER_SUBJECT
 from server.plans.schemas import (
     LINE_LISTS,
     FileArgs,
@@ -325,3 +337,29 @@ def adjust(plan_id):
         _("已公开调整后的计划（新版本）"),
         ReasonArgs,
     )
+
+
+@bp.get("/plans/<plan_id>/progress")
+@roles_required(*ROLES)
+def progress(plan_id):
+    """Execution of the plan: per item drawn and checked against the ratio; subjects over the
+    yearly cap of checks."""
+    plan = _plan(plan_id)
+    return render_template(
+        "plans/progress.html",
+        plan=plan,
+        progress=plan_progress.plan_progress(db.session, plan),
+        max_checks=MAX_CHECKS_PER_SUBJECT,
+    )
+
+
+@bp.get("/plans/<plan_id>/progress.xlsx")
+@roles_required(*ROLES)
+def progress_export(plan_id):
+    plan = _plan(plan_id)
+    body = excel.plan_progress_workbook(
+        plan_progress.plan_progress(db.session, plan),
+        methods=item_queries.method_codes(db.session),
+        bureau_name=current_app.config["BUREAU_NAME"],
+    )
+    return xlsx_response(body, f"{plan.year}年度抽查计划执行进度-{plan.department.code}.xlsx")

@@ -133,3 +133,8 @@ plan_views.register(bp)
 from server.public import draw_views  # noqa: E402 - needs `bp` defined above
 
 draw_views.register(bp)
+
+# The published results (server/publication) likewise.
+from server.publication import public_views  # noqa: E402 - needs `bp` defined above
+
+public_views.register(bp)

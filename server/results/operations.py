@@ -9,7 +9,8 @@ Rules (domain.md "Results", "Rules the software enforces"):
 - draft → submitted → returned (comment required) / approved, decided by the department head,
   never by the person who entered or submitted the sheet; edits only in draft or returned;
 - an approved sheet is corrected only by a new version (with a reason) in draft; every version
-  is kept;
+  is kept; after publication too (a recorded correction, republished with its reason by
+  server/publication once approved);
 - a task starts (issued → in_progress) once one of its records has been submitted, and the
   department head completes it (in_progress → completed) when every section has an approved
   result; the completion day is stored and the publication deadline counts from it.
@@ -27,6 +28,7 @@ from server.audit.operations import Actor
 from server.clock import local_today
 from server.codes.reference import FOLLOWUP, METHOD, RESULT
 from server.errors import OperationError
+from server.followups.operations import open_for_sheet
 from server.i18n import N_
 from server.orm import utcnow
 from server.results import access, queries
@@ -202,8 +204,7 @@ def save(session: Session, *, actor: Actor, user, visit, task, data: dict) -> Re
         raise ResultForbidden(N_("只有任务所属科室的业务人员可以录入检查结果"))
     if task.state not in ENTRY_TASK_STATES:
         raise ResultConflict(N_("任务尚未下达，不能录入检查结果"))
-    if _published(session, task):
-        raise ResultConflict(N_("检查结果已公示，更正请通过异议程序办理"))
+    published = _published(session, task)
     record = entry_basis(session, visit, task)
     reason = data.get("no_record_reason")
     if record is None and not reason:
@@ -216,6 +217,9 @@ def save(session: Session, *, actor: Actor, user, visit, task, data: dict) -> Re
         .with_for_update()
     )
     sheet = queries.current_sheet(session, visit.id, task.id)
+    if sheet is None and published:
+        # After publication a result changes only through a recorded correction (a new version).
+        raise ResultConflict(N_("检查结果已公示，只能通过更正修改"))
     if sheet is None:
         sheet = ResultSheet(
             visit_id=visit.id,
@@ -273,6 +277,9 @@ def _decide(session, actor, user, sheet, target, comment, *, required: bool) -> 
     session.flush()
     action = "approve" if target == APPROVED else "return"
     _record(session, actor, action, sheet, comment=comment)
+    if target == APPROVED:
+        # Measures needing action become follow-ups the department tracks to closure.
+        open_for_sheet(session, actor, sheet)
     return sheet
 
 
@@ -285,7 +292,12 @@ def return_sheet(session, *, actor, user, sheet, comment) -> ResultSheet:
 
 
 def correct(session: Session, *, actor: Actor, user, sheet: ResultSheet, reason: str):
-    """An approved result is corrected by a new version in draft; the approved one is kept."""
+    """An approved result is corrected by a new version in draft; the approved one is kept.
+
+    Also after publication: the correction is recorded with its reason, and once the new
+    version is approved the task is published again (server/publication `publish(...,
+    reason=…)`), the reason shown publicly with it; every published version stays public.
+    """
     if not access.may_enter(user, sheet.task):
         raise ResultForbidden(N_("只有任务所属科室的业务人员可以更正检查结果"))
     reason = (reason or "").strip()
@@ -294,8 +306,7 @@ def correct(session: Session, *, actor: Actor, user, sheet: ResultSheet, reason:
     _lock(session, sheet)
     if sheet.state != APPROVED or not sheet.is_current:
         raise ResultConflict(N_("只有已审核通过的最新检查结果可以更正"))
-    if _published(session, sheet.task):
-        raise ResultConflict(N_("检查结果已公示，更正请通过异议程序办理"))
+    published = _published(session, sheet.task)
     sheet.is_current = False
     session.flush()  # the old version first leaves "current", then the new one arrives
     new = ResultSheet(
@@ -325,7 +336,15 @@ def correct(session: Session, *, actor: Actor, user, sheet: ResultSheet, reason:
     session.add(new)
     session.flush()
     session.refresh(new, ["task"])
-    _record(session, actor, "correct", new, previous_id=str(sheet.id), reason=reason)
+    _record(
+        session,
+        actor,
+        "correct",
+        new,
+        previous_id=str(sheet.id),
+        reason=reason,
+        after_publication=published,
+    )
     return new
 
 

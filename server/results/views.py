@@ -2,7 +2,9 @@
 
 - GET  /results                       sections to enter or review (filters: task, state)
 - GET  /results/deadlines             completed, unpublished tasks by publication due date
-- GET  /results/tasks/<task_id>       a task's sections; start / complete buttons
+- GET  /results/tasks/<task_id>       a task's sections; start / complete buttons; its published
+                                      versions, their deliveries and the publish button
+                                      (server/publication/views.py)
 - POST /results/tasks/<task_id>/<start|complete>
 - GET  /results/visits/<visit_id>     the entry form, one section per task (phone-friendly)
 - POST /results/visits/<visit_id>/tasks/<task_id>   save (and maybe submit) a section's result
@@ -24,6 +26,9 @@ from server.codes.reference import FOLLOWUP, METHOD, RESULT
 from server.errors import OperationError
 from server.extensions import db
 from server.items.schemas import flat_errors
+from server.objections import queries as objection_queries
+from server.publication import operations as publication_operations
+from server.publication import queries as publication_queries
 from server.results import access, operations, present, queries
 from server.results.api import blp as api_blp
 from server.results.models import EDITABLE_STATES
@@ -132,6 +137,7 @@ def deadlines():
     return render_template(
         "results/deadlines.html",
         board=queries.deadlines(db.session, current_user, today),
+        objections=objection_queries.deadlines(db.session, current_user, today),
         today=today,
         soon_days=queries.SOON_WORKDAYS,
     )
@@ -140,11 +146,11 @@ def deadlines():
 # ---------------------------------------------------------------- a task
 
 
-@bp.get("/results/tasks/<task_id>")
-@roles_required(*access.READ_ROLES)
-def task_detail(task_id: str):
-    task = _task(task_id)
+def render_task(task, *, publish_errors=None, status: int = 200):
+    """The task's results page; also re-rendered by a refused publication (422)."""
     sections = queries.task_sections(db.session, task.id)
+    publications = publication_queries.versions(db.session, task.id)
+    publishable, blocked = publication_operations.publishable(db.session, task)
     return render_template(
         "results/task.html",
         task=task,
@@ -155,7 +161,21 @@ def task_detail(task_id: str):
         can_start=task.state == workflow.ISSUED and operations.may_start(current_user, task),
         can_complete=task.state == workflow.IN_PROGRESS
         and access.is_department_head(current_user, task),
-    )
+        publications=publications,
+        can_publish=publishable and publication_operations.may_publish(current_user, task),
+        publish_blocked=blocked,
+        may_publish=publication_operations.may_publish(current_user, task),
+        may_retry=publication_operations.may_retry(current_user, task),
+        publish_errors=publish_errors or {},
+        # Also rendered by the publication blueprint, which lacks this one's context processor.
+        **_vocabularies(),
+    ), status
+
+
+@bp.get("/results/tasks/<task_id>")
+@roles_required(*access.READ_ROLES)
+def task_detail(task_id: str):
+    return render_task(_task(task_id))
 
 
 @bp.post("/results/tasks/<task_id>/<any(start, complete):action>")

@@ -25,6 +25,12 @@ LABELS = {
     "draws": "抽取",
     "merged visits": "合并检查",
     "replacement requests": "人员更换申请",
+    "visits done": "已完成检查",
+    "publications": "结果公示",
+    "objection under review": "办理中的异议",
+    "objection answered": "已答复的异议",
+    "followups_closed": "已办结的后续处置",
+    "transfers": "移交移送",
 }
 
 

@@ -31,9 +31,14 @@ from server.directory.identifiers import (
 from server.directory.models import Conflict, Inspector, Region, Subject
 from server.directory.schemas import inspector_args, subject_args
 from server.draws.demo import seed_draws
+from server.followups.demo import seed_followups
 from server.items import operations as item_ops
 from server.items.models import Item
+from server.objections.demo import seed_objections
 from server.plans.demo import seed_plans
+from server.publication.demo import seed_publication
+from server.publication.queries import latest as latest_publication
+from server.results.demo import finished_task, seed_completed_task
 from server.seed import data
 from server.tasks.demo import seed_tasks
 
@@ -193,7 +198,28 @@ def seed_demo(session: Session, *, password: str) -> collections.Counter:
     created.update(seed_plans(session, CLI, local_today().year))
     created.update(seed_tasks(session, CLI))  # after the plans, so tasks link to plan lines
     created.update(seed_draws(session, CLI))  # after the tasks: draws the approved one
+    created.update(seed_completed_task(session, CLI))  # a finished task with results
+    created.update(_after_the_results(session))
     return created
+
+
+def _after_the_results(session: Session) -> collections.Counter:
+    """On the finished task: follow-ups handled (one closed, one clue handed over), the results
+    published, an objection under review and one answered. Each step is idempotent."""
+    created: collections.Counter = collections.Counter()
+    task = finished_task(session)
+    users = {u.username: u for u in session.scalars(select(User))}
+    if task is None or "office2" not in users:
+        return created
+    created.update(seed_followups(session, CLI, task, users))
+    created.update(seed_publication(session, CLI, task, users["office2"]))
+    publication = latest_publication(session, task.id)
+    if publication is not None:
+        created.update(seed_objections(session, CLI, publication, {"office": users["office2"]}))
+    # Only what was made now: a second run reports nothing (and "already there").
+    return +collections.Counter(
+        {key: n for key, n in created.items() if not key.endswith("_existing")}
+    )
 
 
 def _departments(session: Session, created) -> dict[str, Department]:

@@ -32,6 +32,12 @@ PAGES = [
     ("/visits", "检查", "inspector1"),
     ("/admin/users", "用户", "admin"),
     ("/admin/calendar", "工作日", "admin"),
+    ("/results/deadlines", "异议办理期限", "office2"),
+    ("/objections", "YY", "office2"),
+    ("/followups", "责令限期整改", "office2"),
+    ("/transfers/inbox", "移交", "office2"),
+    ("/publication/jobs", "已发送", "office2"),
+    ("/public/results", "单用途商业预付卡资金存管专项抽查", "office2"),
 ]
 
 

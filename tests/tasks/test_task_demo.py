@@ -14,10 +14,11 @@ from server.tasks.models import ChecklistTemplate, Task
 def test_seed_demo_creates_checklists_and_tasks_in_several_states_once(app, db):
     created = seed_demo(db.session, password="spotcheck-demo")
     db.session.commit()
-    # Three tasks from tasks.demo, a fourth (drawn with the demo beacon) from draws.demo.
-    assert (created["checklists"], created["tasks"]) == (3, 4)
+    # Three tasks from tasks.demo, a fourth (drawn with the demo beacon) from draws.demo, a
+    # fifth finished a month ago (results.demo).
+    assert (created["checklists"], created["tasks"]) == (3, 5)
     states = sorted(db.session.scalars(select(Task.state)))
-    assert states == ["issued", "issued", "returned", "submitted"]
+    assert states == ["completed", "issued", "issued", "returned", "submitted"]
     assert all(t.number for t in db.session.scalars(select(Task)))
     with_checklist = db.session.scalars(select(Task).where(Task.checklist_template_id.is_not(None)))
     assert all(t.checklist.questions for t in with_checklist)

@@ -23,7 +23,7 @@ export function mapLink(address) {
 }
 
 async function loadList() {
-  const [visits, subjects, tasks, items, drafts, outbox, media] = await Promise.all([
+  const [visits, subjects, tasks, items, drafts, outbox, media, records] = await Promise.all([
     db.visits.orderBy("window_end").toArray(),
     db.subjects.toArray(),
     db.tasks.toArray(),
@@ -31,6 +31,7 @@ async function loadList() {
     db.drafts.toArray(),
     db.outbox.where("state").equals("pending").toArray(),
     db.media.where("state").anyOf("local", "uploading", "failed").toArray(),
+    db.records.toArray(),
   ]);
   const bySubject = Object.fromEntries(subjects.map((s) => [s.id, s]));
   const byTask = Object.fromEntries(tasks.map((x) => [x.id, x]));
@@ -39,12 +40,23 @@ async function loadList() {
   const note = (visitId) => waiting.set(visitId, (waiting.get(visitId) || 0) + 1);
   for (const row of outbox) if (row.args && row.args.visit_id) note(row.args.visit_id);
   for (const m of media) note(m.visit_id);
+  // A section is done when this phone submitted it, or when the server holds its newest record
+  // as handed in (submitted from a teammate's or an earlier phone, or approved) — not when the
+  // newest was sent back for correction.
+  const newest = new Map();
+  for (const r of records) {
+    const key = `${r.visit_id}/${r.task_id}`;
+    if (!newest.has(key) || (r.version || 1) > (newest.get(key).version || 1)) newest.set(key, r);
+  }
+  const handedIn = (visitId, taskId) => {
+    const r = newest.get(`${visitId}/${taskId}`);
+    return Boolean(r) && ["submitted", "awaiting_media", "approved"].includes(r.state);
+  };
   const submitted = new Set();
   for (const visit of visits) {
     const mine = drafts.filter((d) => d.visit_id === visit.id);
-    if (visit.sections.length && visit.sections.every((s) => mine.some((d) => d.task_id === s.task_id && d.state === "submitted"))) {
-      submitted.add(visit.id);
-    }
+    const done = (s) => mine.some((d) => d.task_id === s.task_id && d.state === "submitted") || handedIn(visit.id, s.task_id);
+    if (visit.sections.length && visit.sections.every(done)) submitted.add(visit.id);
   }
   return { visits, bySubject, byTask, byItem, waiting, submitted };
 }

@@ -1,0 +1,1 @@
+"""Objections to published results (异议, Art. 26)."""
