@@ -2,12 +2,12 @@
 approved and the task completed — every step through the real operations.
 
 商贸流通科 ran a task a month ago (a four-week window) on single-purpose prepaid
-card issuers; its pool is the two inspectors with that expertise, so lead1 is on every team. His
-phone (a device with its own P-256 key, made here) pushed each visit's events and the signed
-record through sync v1 exactly as the field app does, with one photo per record uploaded
-through the tus path; the head approved the evidence; office2 entered the results — some with
-problems found and follow-up measures (one to be transferred), one record signed by a witness
-after the party refused — and head1 approved them and completed the task.
+card issuers; its pool is three inspectors, two with accounts (lead1, inspector1), so every team
+has one of them. That one's phone (a device with its own P-256 key, made here) pushed each visit's
+events and the signed record through sync v1 exactly as the field app does, with one photo per
+record uploaded through the tus path; the head approved the evidence; office2 entered the results
+— some with problems found and follow-up measures (one to be transferred), one record signed by a
+witness after the party refused — and head1 approved them and completed the task.
 
 Publication, objections and follow-ups build on this task (their own demo modules). Idempotent:
 a task of that name and year is left alone.
@@ -34,6 +34,7 @@ from server.audit.operations import Actor
 from server.auth.bearer import new_token
 from server.auth.models import Device, User
 from server.clock import local_today
+from server.directory.models import Inspector
 from server.draws import operations as draw_ops
 from server.draws.demo import _designate_leads
 from server.items.models import Item
@@ -107,8 +108,11 @@ def seed_completed_task(session: Session, actor: Actor) -> collections.Counter:
         window_end=end.isoformat(),
         sample_kind="count",
         sample_count=str(len(OUTCOMES)),
+        # The prepaid-card specialists and inspector1 (dry cleaning): three inspectors, two with
+        # accounts, so every team of two has someone whose phone did the visit — whatever the
+        # draw picked and whichever registered conflict it had to avoid.
         pool_mode="manual",
-        pool_expertise="单用途商业预付卡",
+        pool_expertise="单用途商业预付卡，洗染",
     )
     task = task_ops.create_task(session, actor=actor, user=head, data=TaskArgs().load(form))
     task_ops.transition(session, task, "submit", actor=actor, user=head)
@@ -119,7 +123,17 @@ def seed_completed_task(session: Session, actor: Actor) -> collections.Counter:
     draw_ops.issue_task(session, actor=actor, draw=draw, user=head)
     created["tasks"] += 1
 
-    phone = _Phone(session, users["lead1"], actor)
+    phones = {
+        name: _Phone(session, users[name], actor)
+        for name in ("lead1", "inspector1")
+        if name in users
+    }
+    inspector_users = {
+        row.credential_no: row.username
+        for row in session.execute(
+            select(Inspector.credential_no, User.username).join(User, User.id == Inspector.user_id)
+        )
+    }
     visit_ids = list(
         session.scalars(
             select(VisitTask.visit_id)
@@ -132,6 +146,8 @@ def seed_completed_task(session: Session, actor: Actor) -> collections.Counter:
         results, followups, note, findings = outcome
         visit = session.get(Visit, visit_id)
         refused = index == REFUSED_AT
+        team = [a.credential_no for a, _name in _team(session, draw, visit)]
+        phone = next(phones[inspector_users[c]] for c in team if inspector_users.get(c) in phones)
         row = phone.visit(task, draw, template, visit, day, findings, refused=refused)
         review.approve(session, actor, head, row, "证据齐全，同意")
         line = {"result_codes": results, "method_codes": ["onsite"], "followups": followups}
@@ -201,7 +217,7 @@ def _photo(label: str) -> bytes:
 
 
 class _Phone:
-    """lead1's phone: a registered device whose pushes go through the sync v1 push operation."""
+    """An inspector's phone: a registered device pushing through the sync v1 push operation."""
 
     def __init__(self, session: Session, user: User, actor: Actor):
         # The audit trail names the CLI (the seeder did it), like every other seeded write.
@@ -216,7 +232,10 @@ class _Phone:
         }
         _, digest = new_token()  # the demo phone never signs in again: its token is discarded
         self.device = Device(
-            user_id=user.id, name="演示手机（王志强）", public_key=jwk, token_hash=digest
+            user_id=user.id,
+            name=f"演示手机（{user.display_name}）",
+            public_key=jwk,
+            token_hash=digest,
         )
         session.add(self.device)
         session.flush()
@@ -432,7 +451,6 @@ class _Phone:
 
 
 def _team(session: Session, draw, visit):
-    from server.directory.models import Inspector
     from server.draws.models import DrawAssignment
 
     return session.execute(

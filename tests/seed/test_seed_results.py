@@ -22,7 +22,7 @@ def test_the_demo_has_a_completed_task_with_intact_records_photos_and_approved_r
     assert len(records) == 4
     for row in records:
         assert row.state == RECORD_APPROVED
-        # The server recomputes the RFC 8785 hash and checks lead1's device signature.
+        # The server recomputes the RFC 8785 hash and checks the phone's device signature.
         assert review.record_intact(db.session, row)
         photos = db.session.scalars(select(Media).where(Media.record_id == row.id)).all()
         assert [m.kind for m in photos] == ["photo"] and photos[0].thumb_key
