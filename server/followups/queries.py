@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
@@ -12,26 +10,23 @@ from server.followups import access
 from server.followups.models import OPEN, FollowUp, Transfer, TransferDocument
 from server.results import queries as result_queries
 from server.results.models import ResultLine, ResultSheet
+from server.results.queries import get_uuid
 from server.visits.record_models import VisitRecord
 from sync.models import Media
 
 
-def _uuid(value) -> uuid.UUID | None:
-    return result_queries.get_uuid(value)
-
-
 def get_followup(session: Session, followup_id) -> FollowUp | None:
-    key = _uuid(followup_id)
+    key = get_uuid(followup_id)
     return session.get(FollowUp, key) if key else None
 
 
 def get_transfer(session: Session, transfer_id) -> Transfer | None:
-    key = _uuid(transfer_id)
+    key = get_uuid(transfer_id)
     return session.get(Transfer, key) if key else None
 
 
 def get_document(session: Session, transfer, document_id) -> TransferDocument | None:
-    key = _uuid(document_id)
+    key = get_uuid(document_id)
     return next((d for d in transfer.documents if d.id == key), None) if key else None
 
 
@@ -73,7 +68,7 @@ def evidence(session: Session, record_id) -> tuple[VisitRecord | None, list[dict
     if record is None:
         return None, []
     manifest = list(record.media_manifest or [])
-    ids = [_uuid(m.get("media_id")) for m in manifest]
+    ids = [get_uuid(m.get("media_id")) for m in manifest]
     media = {
         m.media_id: m
         for m in session.scalars(select(Media).where(Media.media_id.in_([i for i in ids if i])))

@@ -75,9 +75,13 @@ def _vocabularies():
     }
 
 
-def _fail(error: OperationError):
+def _refused(error: OperationError) -> dict:
+    """A refused write: 403/409 answer as such; anything else is rolled back and returned as the
+    form's errors (the page is shown again with them, 422)."""
     if error.status in (403, 409):
         abort(error.status, description=error.translated())
+    db.session.rollback()
+    return {error.field or "_schema": [error.translated()]}
 
 
 def _followup(followup_id: str):
@@ -170,9 +174,7 @@ def act(followup_id: str, action: str):
     except InputError as error:
         return _render_followup(followup, error.errors, values, 422)
     except OperationError as error:
-        _fail(error)
-        db.session.rollback()
-        errors = {error.field or "_schema": [error.translated()]}
+        errors = _refused(error)
         return _render_followup(_followup(followup_id), errors, values, 422)
     done = {"log": _("已记录处置情况"), "due": _("已保存期限"), "close": _("后续处置已办结")}
     flash(done[action], "success")
@@ -192,9 +194,7 @@ def create_transfer(followup_id: str):
     except InputError as error:
         return _render_followup(followup, error.errors, values, 422)
     except OperationError as error:
-        _fail(error)
-        db.session.rollback()
-        errors = {error.field or "_schema": [error.translated()]}
+        errors = _refused(error)
         return _render_followup(_followup(followup_id), errors, values, 422)
     flash(_("已新建移交草稿，可上传材料后发出"), "success")
     return redirect(url_for("followups.transfer", transfer_id=transfer.id))
@@ -297,9 +297,7 @@ def upload(transfer_id: str):
             max_bytes=limit,
         )
     except OperationError as error:
-        _fail(error)
-        db.session.rollback()
-        errors = {error.field or "_schema": [error.translated()]}
+        errors = _refused(error)
         return _render_transfer(_transfer(transfer_id), errors, None, 422)
     flash(_("已上传材料"), "success")
     return redirect(url_for("followups.transfer", transfer_id=transfer.id))
@@ -322,9 +320,7 @@ def transfer_act(transfer_id: str, action: str):
     except InputError as error:
         return _render_transfer(transfer, error.errors, values, 422)
     except OperationError as error:
-        _fail(error)
-        db.session.rollback()
-        errors = {error.field or "_schema": [error.translated()]}
+        errors = _refused(error)
         return _render_transfer(_transfer(transfer_id), errors, values, 422)
     done = {"send": _("已发出"), "receive": _("已签收"), "close": _("移交已办结")}
     flash(done[action], "success")

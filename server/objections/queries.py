@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import uuid
 
 from sqlalchemy import Select, and_, case, select
 from sqlalchemy.orm import Session
 
 from server.auth.models import Department
+from server.calendar.deadlines import DepartmentBoard
+from server.calendar.deadlines import board as deadline_board
 from server.calendar.service import WorkdayCalendar
 from server.objections import access
 from server.objections.models import OPEN_STATES, Objection
-
-# The deadlines board's "due soon": within this many working days from today (as for results).
-SOON_WORKDAYS = 5
-
-
-def get_uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
+from server.results.queries import get_uuid
 
 
 def get(session: Session, objection_id) -> Objection | None:
@@ -60,34 +51,19 @@ def list_objections(user, *, today: dt.date, state=None, task_id=None) -> Select
 # ---------------------------------------------------------------- deadlines
 
 
-@dataclasses.dataclass
-class DepartmentObjections:
-    department: Department
-    overdue: list[Objection] = dataclasses.field(default_factory=list)
-    soon: list[Objection] = dataclasses.field(default_factory=list)
-    later: list[Objection] = dataclasses.field(default_factory=list)
-
-
-def deadlines(session: Session, user, today: dt.date) -> list[DepartmentObjections]:
-    """Open (not yet answered) objections the user may read, per department, grouped: overdue
-    (due before today), due within SOON_WORKDAYS working days, later. Each row carries its own
-    `due_on` / `due_provisional`."""
-    horizon, _ = WorkdayCalendar(session).add_workdays(today, SOON_WORKDAYS)
+def deadlines(session: Session, user, today: dt.date) -> list[DepartmentBoard]:
+    """Open (not yet answered) objections the user may read, per department, grouped: overdue,
+    due within SOON_WORKDAYS working days, later (server/calendar/deadlines.py). Each row carries
+    its own `due_on` / `due_provisional`."""
     stmt = (
         select(Objection)
         .where(Objection.state.in_(OPEN_STATES), access.visible(user))
         .order_by(Objection.due_on, Objection.reference)
     )
-    board: dict[uuid.UUID, DepartmentObjections] = {}
-    for objection in session.scalars(stmt):
-        group = board.get(objection.department_id)
-        if group is None:
-            department = session.get(Department, objection.department_id)
-            group = board[objection.department_id] = DepartmentObjections(department)
-        if objection.due_on < today:
-            group.overdue.append(objection)
-        elif objection.due_on <= horizon:
-            group.soon.append(objection)
-        else:
-            group.later.append(objection)
-    return sorted(board.values(), key=lambda g: g.department.code)
+    return deadline_board(
+        session.scalars(stmt),
+        department_of=lambda o: session.get(Department, o.department_id),
+        due_of=lambda o: o.due_on,
+        today=today,
+        calendar=WorkdayCalendar(session),
+    )

@@ -34,6 +34,7 @@ from marshmallow import ValidationError
 
 from server.audit.operations import PUBLIC
 from server.auth.permissions import current_actor, roles_required
+from server.calendar.deadlines import SOON_WORKDAYS
 from server.clock import local_today
 from server.errors import OperationError
 from server.extensions import db
@@ -217,7 +218,7 @@ def index():
         query_args=request.args.to_dict(),
         state_options={k: str(present.STATES[k]) for k in STATES},
         board=queries.deadlines(db.session, current_user, today),
-        soon_days=queries.SOON_WORKDAYS,
+        soon_days=SOON_WORKDAYS,
         today=today,
         can_enter=current_user.has_role(*access.HANDLER_ROLES),
     )

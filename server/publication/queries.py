@@ -21,16 +21,13 @@ from server.publication.models import (
 from server.results import access
 from server.results import queries as result_queries
 from server.results.models import CLOSED, ResultSheet
+from server.results.queries import get_uuid  # noqa: F401 - the one UUID parser, used via queries
 from server.tasks.models import Task
 from server.tasks.vocab import TARGETINGS
 from server.visits import evidence
 from server.visits.record_models import VisitRecord
 
 SNAPSHOT_FORMAT = "spotcheck-public-result-v1"
-
-
-def get_uuid(value) -> uuid.UUID | None:
-    return result_queries.get_uuid(value)
 
 
 def get_publication(session: Session, publication_id) -> Publication | None:

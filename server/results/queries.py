@@ -9,7 +9,8 @@ import uuid
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from server.auth.models import Department
+from server.calendar.deadlines import DepartmentBoard
+from server.calendar.deadlines import board as deadline_board
 from server.calendar.service import WorkdayCalendar
 from server.codes.models import Code
 from server.results import access
@@ -24,7 +25,6 @@ from server.visits.record_models import VisitRecord
 # Art. 25: results are entered and published within 20 working days after the task is done.
 PUBLICATION_WORKDAYS = 20
 # The deadlines board's "due soon": within this many working days from today.
-SOON_WORKDAYS = 5
 # Tasks whose visits may have results: issued and later (a cancelled task never reaches here).
 RESULT_TASK_STATES = (workflow.ISSUED, workflow.IN_PROGRESS, workflow.COMPLETED)
 
@@ -216,38 +216,25 @@ def task_deadline(session: Session, task) -> Deadline | None:
     return Deadline(task, completion.completed_on, due, provisional)
 
 
-@dataclasses.dataclass
-class DepartmentDeadlines:
-    department: Department
-    overdue: list[Deadline] = dataclasses.field(default_factory=list)
-    soon: list[Deadline] = dataclasses.field(default_factory=list)
-    later: list[Deadline] = dataclasses.field(default_factory=list)
-
-
-def deadlines(session: Session, user, today: dt.date) -> list[DepartmentDeadlines]:
+def deadlines(session: Session, user, today: dt.date) -> list[DepartmentBoard]:
     """Completed, not yet published tasks the user may see, per department, grouped:
-    overdue (due before today), due within SOON_WORKDAYS working days, later."""
+    overdue, due within SOON_WORKDAYS working days, later (server/calendar/deadlines.py)."""
     calendar = WorkdayCalendar(session)
-    horizon, _ = calendar.add_workdays(today, SOON_WORKDAYS)
     stmt = (
         select(TaskCompletion)
         .join(Task, Task.id == TaskCompletion.task_id)
         .where(TaskCompletion.published_at.is_(None), access.visible_tasks(user))
         .order_by(TaskCompletion.completed_on, Task.number)
     )
-    board: dict[uuid.UUID, DepartmentDeadlines] = {}
+    entries = []
     for completion in session.scalars(stmt):
-        task = completion.task
         due, provisional = publication_due(session, completion.completed_on, calendar)
-        entry = Deadline(task, completion.completed_on, due, provisional)
-        group = board.setdefault(task.department_id, DepartmentDeadlines(task.department))
-        if due < today:
-            group.overdue.append(entry)
-        elif due <= horizon:
-            group.soon.append(entry)
-        else:
-            group.later.append(entry)
-    for group in board.values():
-        for bucket in (group.overdue, group.soon, group.later):
-            bucket.sort(key=lambda d: (d.due, d.task.number or ""))
-    return sorted(board.values(), key=lambda g: g.department.code)
+        entries.append(Deadline(completion.task, completion.completed_on, due, provisional))
+    entries.sort(key=lambda d: (d.due, d.task.number or ""))
+    return deadline_board(
+        entries,
+        department_of=lambda d: d.task.department,
+        due_of=lambda d: d.due,
+        today=today,
+        calendar=calendar,
+    )

@@ -21,6 +21,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from server.auth.permissions import current_actor, roles_required
+from server.calendar.deadlines import SOON_WORKDAYS
 from server.clock import local_today
 from server.codes.reference import FOLLOWUP, METHOD, RESULT
 from server.errors import OperationError
@@ -139,7 +140,7 @@ def deadlines():
         board=queries.deadlines(db.session, current_user, today),
         objections=objection_queries.deadlines(db.session, current_user, today),
         today=today,
-        soon_days=queries.SOON_WORKDAYS,
+        soon_days=SOON_WORKDAYS,
     )
 
 
