@@ -11,11 +11,11 @@ from server.audit.models import AuditEvent
 from server.clock import local_today
 from server.directory.models import Inspector
 
-TODAY = local_today()
-
 
 def days(n: int) -> dt.date:
-    return TODAY + dt.timedelta(days=n)
+    # Read the clock when the test runs, not when the module is collected: a suite started before
+    # midnight in Beijing otherwise compares against yesterday.
+    return local_today() + dt.timedelta(days=n)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_credential_valid_filter_excludes_expired_and_not_yet_valid(reader, make
     make_inspector(name="乙有效")
     make_inspector(name="丙将到期", credential_valid_until=days(5))
     make_inspector(name="丁未生效", credential_valid_from=days(3))
-    make_inspector(name="戊今日到期", credential_valid_until=TODAY)
+    make_inspector(name="戊今日到期", credential_valid_until=days(0))
     valid = listed(reader.get("/inspectors?credential=valid"), "inspectors")
     assert sorted(valid) == sorted(["乙有效", "丙将到期", "戊今日到期"])
     assert listed(reader.get("/inspectors?credential=expired"), "inspectors") == ["甲过期"]
