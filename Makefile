@@ -29,7 +29,7 @@ migrate: install
 
 seed: migrate
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) publication-run  # the demo's publication: the national-system export files
+	$(FLASK) jobs run  # the demo's background jobs: publication export files, letters
 
 # The field app (pwa/): npm ci from the lockfile, then the production build into pwa/dist, which
 # the server serves at /app/. Rebuilt only when its sources change.
@@ -91,10 +91,8 @@ bench: install browser-deps pwa
 
 # Known vulnerabilities in the pinned Python and npm dependencies (needs the advisory services:
 # PyPI's JSON API with vulnerability data and the npm registry's bulk advisory endpoint).
-audit:
-	python3 -m venv instance/audit-venv && instance/audit-venv/bin/pip install --quiet pip-audit
-	instance/audit-venv/bin/pip-audit --strict --progress-spinner off -r requirements.lock
-	cd pwa && npm audit --omit=dev
+audit: pwa/node_modules/.installed
+	deploy/dependency-audit.sh
 
 # Back up the database and the evidence into one folder (deploy/README.md, "Backup and restore").
 BACKUP_DIR ?= backups

@@ -27,6 +27,7 @@ DOMAINS = (
     "fieldapp", "documents", "results", "publication",
     "objections",
     "followups",
+    "jobs",
 )  # fmt: skip
 
 
@@ -43,6 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("SPOTCHECK")
     app.config.update(config)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", config_module.database_url(instance_path))
+    if not app.config.get("REDIS_URL") and "REDIS_URL" not in config:
+        # The usual name in deployments, like DATABASE_URL (SPOTCHECK_REDIS_URL wins).
+        app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.secret_key(instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -89,6 +89,17 @@ class Defaults:
     # The local, predictable "demo-beacon" (server/draws/beacon.py): never on in production.
     DEMO_BEACON = False
 
+    # Background jobs (server/jobs): on RQ workers over Redis when REDIS_URL is set
+    # (JOBS_BACKEND "auto"; "inline" keeps them in process anyway), else in the web process
+    # right after the request. Retries: JOBS_RETRY_BASE_SECONDS × 2^(attempt − 1), then dead
+    # after JOBS_MAX_ATTEMPTS; a claim not finished within JOBS_LEASE_SECONDS is taken again.
+    JOBS_BACKEND = "auto"
+    JOBS_QUEUE = "spotcheck"
+    JOBS_MAX_ATTEMPTS = 5
+    JOBS_RETRY_BASE_SECONDS = 30
+    JOBS_LEASE_SECONDS = 600
+    JOBS_TIMEOUT_SECONDS = 300
+
     # Evidence (sync v1 "Uploads"). STORAGE is "local" (a folder, default <instance>/evidence)
     # or "s3". The S3 secrets come only from the environment (SPOTCHECK_S3_ACCESS_KEY_ID,
     # SPOTCHECK_S3_SECRET_ACCESS_KEY); nothing secret has a default here.

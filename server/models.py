@@ -19,6 +19,7 @@ from server.draws.models import Draw, DrawAssignment, DrawSelection  # noqa: F40
 from server.draws.replacement_models import AlternateUse, ReplacementRequest  # noqa: F401
 from server.followups import models as _followups  # noqa: F401
 from server.items.models import Item, ItemVersion  # noqa: F401
+from server.jobs.models import BackgroundJob  # noqa: F401
 from server.objections import models as _objections  # noqa: F401
 from server.plans.models import AnnualPlan, PlanLine, PlanOverride, PlanVersion  # noqa: F401
 from server.publication.models import Publication, PublicationJob, PublishedSubject  # noqa: F401

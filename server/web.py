@@ -100,14 +100,16 @@ def nav_url(endpoint: str, **values) -> str | None:
 
 CONSOLE_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-    "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
 )
 # The field app (/app/, server/fieldapp): its service worker, photos and recordings held as
 # blobs, its manifest; still no inline script or style and nothing from another origin.
 FIELD_APP_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; worker-src 'self'; "
     "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
-    "manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
 )
 
 
@@ -121,6 +123,10 @@ def set_security_headers(response):
     )
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if session.get("_user_id") and "Cache-Control" not in response.headers:
+        # A signed-in console page holds personal data: never kept by the browser or a proxy
+        # (the back button after sign-out on a shared computer must not show it again).
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -7,8 +7,10 @@ any pixel is decoded, so a small file that claims to be 100 000 × 100 000 costs
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -30,6 +32,42 @@ class ImageRefused(Exception):
         self.reason = reason  # "too_many_pixels" or "undecodable"
 
 
+@contextlib.contextmanager
+def _opened(source: BinaryIO, max_pixels: int) -> Iterator[Image.Image]:
+    """The image, its pixel count checked from the header; any failure → ImageRefused."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(source) as image:
+                if image.width * image.height > max_pixels:
+                    raise ImageRefused("too_many_pixels")
+                yield image
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
+            raise ImageRefused("too_many_pixels") from bomb
+        except ImageRefused:
+            raise
+        except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError) as bad:
+            raise ImageRefused("undecodable") from bad
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    width, height = image.size
+    if image.getexif().get(_ORIENTATION, 1) in _QUARTER_TURNS:
+        width, height = height, width
+    return width, height
+
+
+def inspect(source: BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """The upright (width, height) from the header; refuses bombs and non-images.
+
+    Cheap enough for the upload request (a JPEG's pixels are not decoded); `derive` then runs
+    as a background job.
+    """
+    with _opened(source, max_pixels) as image:
+        return _upright_size(image)
+
+
 @dataclass(frozen=True)
 class Derived:
     thumb: bytes
@@ -46,28 +84,14 @@ def derive(
     preview_px: int = PREVIEW_PX,
 ) -> Derived:
     """A thumbnail and a preview (JPEG, no metadata) of the image in `source`."""
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(source) as image:
-                if image.width * image.height > max_pixels:
-                    raise ImageRefused("too_many_pixels")
-                width, height = image.size
-                if image.getexif().get(_ORIENTATION, 1) in _QUARTER_TURNS:
-                    width, height = height, width
-                if image.format == "JPEG":
-                    # Decode at 1/2, 1/4 or 1/8 scale when the preview needs no more: a
-                    # 50-megapixel photo then costs a few megabytes, not 150.
-                    image.draft("RGB", (preview_px, preview_px))
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
-            raise ImageRefused("too_many_pixels") from bomb
-        except ImageRefused:
-            raise
-        except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError) as bad:
-            raise ImageRefused("undecodable") from bad
+    with _opened(source, max_pixels) as image:
+        width, height = _upright_size(image)
+        if image.format == "JPEG":
+            # Decode at 1/2, 1/4 or 1/8 scale when the preview needs no more: a 50-megapixel
+            # photo then costs a few megabytes, not 150.
+            image.draft("RGB", (preview_px, preview_px))
+        image.load()
+        upright = ImageOps.exif_transpose(image)
     rgb = _flatten(upright)
     return Derived(
         thumb=_jpeg(rgb, thumb_px),

@@ -11,6 +11,9 @@ The SHA-256 is computed at the end, in one streaming pass over the partial file,
 anything is stored. There is no hash state to keep, so an upload resumed after a server restart
 (or on another worker) needs nothing but the partial file, and what is hashed is exactly the
 bytes then handed to storage. The cost is one sequential read of the file, once.
+
+A photo's header is checked here (a decompression bomb or a non-image is refused with 460);
+its thumbnail and preview are made afterwards by a background job ("media.derive").
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from server.i18n import N_
 from server.orm import utcnow
 from sync import derive, sniff
 from sync.models import Media, Upload
-from sync.storage import Storage, derived_key, new_key
+from sync.storage import Storage, new_key
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = ("creation", "termination")
@@ -226,7 +229,8 @@ def create(
         raise UploadError(422, "empty", N_("文件为空"))
     if length > settings.max_bytes.get(kind, 0):
         raise UploadError(413, "too_large", FAILURE_MESSAGES["too_large"])
-    filename = (metadata.get("filename") or "")[:255] or None
+    # Metadata only, never a path; U+0000 dropped (PostgreSQL text cannot hold it).
+    filename = (metadata.get("filename") or "").replace("\x00", "")[:255] or None
 
     existing = _existing(session, media_id, user_id=user_id, sha256=sha256, length=length)
     if existing is not None and (existing.upload is None or existing.upload.state != "failed"):
@@ -461,38 +465,19 @@ def _finish(
     if _sha256_of(partial) != upload.sha256:
         _fail(session, upload, "sha256_mismatch", actor)
 
-    derived = None
+    size = None
     if mime in derive.DERIVABLE:
+        # Only the header here (bombs and non-images refused now, with 460); the thumbnail and
+        # preview are made by a background job (server/uploads/jobs.py) after the commit.
         try:
-            derived = derive.derive(
-                partial,
-                max_pixels=settings.max_pixels,
-                thumb_px=settings.thumb_px,
-                preview_px=settings.preview_px,
-            )
+            size = derive.inspect(partial, max_pixels=settings.max_pixels)
         except derive.ImageRefused as refused:
             _fail(session, upload, refused.reason, actor)
         partial.seek(0)
 
     key = new_key(kind)
-    thumb_key = preview_key = None
-    stored: list[str] = []
-    try:
-        if derived is not None:
-            thumb_key, preview_key = derived_key(key, "thumb"), derived_key(key, "preview")
-            storage.put(thumb_key, derived.thumb, content_type="image/jpeg")
-            stored.append(thumb_key)
-            storage.put(preview_key, derived.preview, content_type="image/jpeg")
-            stored.append(preview_key)
-        # The original last: locally it is a rename of the partial file, so anything failing
-        # before it leaves the partial in place for the retried PATCH.
-        storage.put_file(key, settings.partial_path(upload.id), content_type=mime)
-    except BaseException:
-        # Random keys nobody refers to: remove what was written, then let the request fail.
-        for written in stored:
-            with contextlib.suppress(Exception):
-                storage.delete(written)
-        raise
+    # Locally a rename of the partial file: if it fails, the partial stays for the retried PATCH.
+    storage.put_file(key, settings.partial_path(upload.id), content_type=mime)
 
     now = utcnow()
     media = Media(
@@ -506,10 +491,8 @@ def _finish(
         sha256=upload.sha256,
         filename=upload.filename,
         storage_key=key,
-        thumb_key=thumb_key,
-        preview_key=preview_key,
-        width=derived.width if derived else None,
-        height=derived.height if derived else None,
+        width=size[0] if size else None,
+        height=size[1] if size else None,
         verified_at=now,
     )
     session.add(media)
@@ -531,6 +514,10 @@ def _finish(
 
     media_verified(session, media, actor)
     # --- end of push hook ---------------------------------------------------------------
+    if size is not None:
+        from server.jobs.queue import enqueue  # server side; sync/ itself has no Flask
+
+        enqueue(session, "media.derive", {"media_id": str(media.media_id)})
 
 
 def discard_partial(settings: Settings, upload_id: uuid.UUID) -> None:

@@ -97,6 +97,8 @@ def app(database_url, tmp_path):
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": "test-secret-key",
             "DEMO_PASSWORD": DEMO_PASSWORD,
+            # Jobs in process, whatever the machine's environment says (tests/jobs use Redis).
+            "REDIS_URL": None,
         }
     )
     app.test_client_class = IsolatedClient

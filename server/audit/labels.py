@@ -121,6 +121,28 @@ ACTIONS = {
     "result.return": _l("退回检查结果"),
     "result.correct": _l("更正检查结果（新版本）"),
     "task.completion": _l("登记任务完成日期"),
+    "media.derive": _l("生成照片缩略图"),
+    "publication.publish": _l("公示检查结果"),
+    "publication.retry": _l("重试公示发送"),
+    "objection.file": _l("登记异议"),
+    "objection.start_review": _l("开始办理异议"),
+    "objection.correct_result": _l("异议成立，更正检查结果"),
+    "objection.maintain": _l("异议不成立，维持原结果"),
+    "objection.correct": _l("更正后办结异议"),
+    "objection.reply": _l("答复异议人"),
+    "followup.open": _l("开启后续处置"),
+    "followup.log": _l("记录后续处置进展"),
+    "followup.due": _l("设定后续处置期限"),
+    "followup.repoint": _l("后续处置改指向更正后的结果"),
+    "followup.close": _l("办结后续处置"),
+    "transfer.create": _l("起草移交"),
+    "transfer.document": _l("上传移交材料"),
+    "transfer.send": _l("发出移交"),
+    "transfer.letter": _l("生成移交函"),
+    "transfer.receive": _l("签收移交"),
+    "transfer.close": _l("移交办结"),
+    "job.dead": _l("后台任务失败停止"),
+    "job.retry": _l("重试后台任务"),
 }
 
 OBJECT_TYPES = {
@@ -149,6 +171,12 @@ OBJECT_TYPES = {
     "visit_record": _l("检查记录"),
     "visit_event": _l("检查现场事件"),
     "result_sheet": _l("检查结果"),
+    "publication": _l("结果公示"),
+    "publication_job": _l("公示发送"),
+    "objection": _l("异议"),
+    "followup": _l("后续处置"),
+    "transfer": _l("移交移送"),
+    "background_job": _l("后台任务"),
 }
 
 # Why a chain check failed, by ChainBreak.kind.

@@ -127,7 +127,12 @@ def authenticate(
 
 
 def record_logout(session: Session, user: User) -> None:
-    """Audit a sign-out (the session itself is cleared by the view)."""
+    """Audit a sign-out and end the user's console sessions: a copied cookie is void too.
+
+    (Console sessions are signed cookies; the epoch in them is the only server-side handle, so a
+    sign-out ends the user's other browsers' sessions as well — "sign out everywhere".)
+    """
+    user.session_epoch += 1
     audit.record(
         session, actor=actor_for(user), action="auth.logout", object_type="user", object_id=user.id
     )

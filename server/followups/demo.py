@@ -8,18 +8,15 @@ from __future__ import annotations
 import collections
 import datetime as dt
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.operations import Actor
 from server.auth.roles import BACK_OFFICE, DEPT_HEAD
 from server.clock import local_today
-from server.documents.pdf import render_pdf
-from server.followups import operations, queries
+from server.followups import operations
 from server.followups.models import OPEN, FollowUp
 from server.results.models import APPROVED, ResultSheet
-from server.uploads.views import storage
 
 CLOSE_CODE = "rectify"
 TRANSFER_CODES = ("notify_other", "to_daily", "to_case", "to_judiciary")
@@ -99,20 +96,7 @@ def seed_followups(session: Session, actor: Actor, task, users) -> collections.C
             },
         )
 
-        def letter(t):
-            return render_pdf(
-                "followups/letter.html", **queries.letter(session, t, current_app.config)
-            )
-
-        operations.send(
-            session,
-            storage(),
-            actor=office_actor,
-            user=office,
-            transfer=transfer,
-            sent_on=today,
-            letter=letter,
-        )
+        operations.send(session, actor=office_actor, user=office, transfer=transfer, sent_on=today)
         receiver = head or office
         operations.receive(
             session,

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
-from server.audit.operations import Actor
+from server.audit.operations import SYSTEM, Actor
 from server.auth.models import Department
 from server.clock import SHANGHAI, local_today
 from server.errors import OperationError
@@ -47,7 +46,7 @@ from server.i18n import N_
 from server.results.models import APPROVED, ResultSheet
 from server.visits.models import Visit
 from sync import sniff
-from sync.storage import Storage, new_key
+from sync.storage import Storage, check_key, new_key
 
 # Documents attached to a transfer: recognised from the bytes, never from the name.
 DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
@@ -325,29 +324,33 @@ def add_document(
     return document
 
 
-def send(
-    session,
-    storage: Storage,
-    *,
-    actor,
-    user,
-    transfer,
-    sent_on: dt.date,
-    letter: Callable[[Transfer], bytes],
-) -> Transfer:
-    """draft → sent: the letter is made from the transfer as sent, stored and hashed."""
+def send(session, *, actor, user, transfer, sent_on: dt.date) -> Transfer:
+    """draft → sent. The letter (PDF of the transfer as sent) is made by a background job."""
     _sender(user, transfer)
     _not_future(sent_on, "sent_on", local_today())
     _state(session, transfer, T_DRAFT, message=N_("只有草稿状态的移交可以发出"))
     if transfer.followup.status != OPEN:
         raise FollowUpConflict(N_("该后续处置已办结，不能再移交"))
     transfer.status, transfer.sent_on, transfer.sent_by_id = T_SENT, sent_on, user.id
-    body = letter(transfer)
-    key = new_key("transfer-letter")
+    session.flush()
+    _audit(session, actor, "transfer.send", transfer, "transfer")
+    from server.jobs.queue import enqueue  # jobs find their handlers through the app
+
+    enqueue(session, "transfer.letter", {"transfer_id": str(transfer.id)})
+    return transfer
+
+
+def store_letter(session, storage: Storage, *, transfer, body: bytes) -> Transfer:
+    """Keep the letter of a sent transfer, once (the job's work; flush only)."""
+    if transfer.letter_key:
+        return transfer
+    # One key per transfer: a job that ran twice (a crash before its commit) overwrites, no orphan.
+    sent = transfer.sent_on or local_today()
+    key = check_key(f"transfer-letter/{sent:%Y}/{sent:%m}/{transfer.id.hex}.pdf")
     storage.put(key, body, content_type="application/pdf")
     transfer.letter_key, transfer.letter_sha256 = key, hashlib.sha256(body).hexdigest()
     session.flush()
-    _audit(session, actor, "transfer.send", transfer, "transfer")
+    _audit(session, SYSTEM, "transfer.letter", transfer, "transfer")
     return transfer
 
 

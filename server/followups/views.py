@@ -256,8 +256,10 @@ def letter(transfer_id: str):
     if transfer.letter_key:
         body = storage().read(transfer.letter_key)  # the letter exactly as sent
     else:
+        # A draft, or a sent transfer whose letter job has not run yet (same content).
         body = _letter_bytes(transfer)
-        title += "（草稿）"
+        if transfer.status == T_DRAFT:
+            title += "（草稿）"
     return pdf_response(body, f"{title}-{transfer.followup.subject.name}.pdf")
 
 
@@ -312,7 +314,7 @@ def transfer_act(transfer_id: str, action: str):
     try:
         if action == "send":
             args = parse(SendArgs(), request.form)
-            operations.send(db.session, storage(), letter=_letter_bytes, **kw, **args)
+            operations.send(db.session, **kw, **args)
         elif action == "receive":
             operations.receive(db.session, **kw, **parse(ReceiveArgs(), request.form))
         else:

@@ -7,6 +7,9 @@ listener moves them to "committed" (a rollback drops them), and at the end of th
 (teardown, after server/transactions.py committed) `drain_committed` runs each job in its own
 transaction. Whatever is not sent then — a failure, a crash, a CLI or job without a request —
 is picked up by `flask publication-run` (cron), which drains every due job the same way.
+
+With REDIS_URL set, the committed jobs go to the RQ workers instead (server/jobs/backend.py),
+and a failed attempt is scheduled there for its backoff time; in process, cron takes retries.
 """
 
 from __future__ import annotations
@@ -71,7 +74,31 @@ def run_one(session: Session, job_id, *, now=None) -> str | None:
     return state
 
 
+def run_and_reschedule(session: Session, job_id, *, now=None) -> str | None:
+    """Run one job; a failed attempt is handed on again for the time of its next attempt."""
+    from server.publication.models import FAILED, PublicationJob
+
+    state = run_one(session, job_id, now=now)
+    if state == FAILED:
+        job = session.get(PublicationJob, job_id)
+        if job is not None:
+            dispatch(session, job.id, at=job.next_attempt_at)
+    return state
+
+
+def dispatch(session: Session, job_id, *, at=None) -> str:
+    """Run now in process, or enqueue on the RQ workers (at a time, for a retry)."""
+    from server.jobs import backend
+
+    return backend.submit(
+        lambda jid: run_and_reschedule(session, jid),
+        "server.jobs.worker.deliver",
+        job_id,
+        at=at,
+    )
+
+
 def drain_committed(session: Session) -> None:
-    """Run the jobs whose transactions committed during this request."""
+    """Hand on the jobs whose transactions committed during this request."""
     for job_id in take_committed(session):
-        run_one(session, job_id)
+        dispatch(session, job_id)

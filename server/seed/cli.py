@@ -6,6 +6,7 @@ import click
 from flask import current_app
 
 from server.extensions import db
+from server.jobs import queue
 from server.seed import demo
 from server.transactions import transactional
 
@@ -38,8 +39,14 @@ LABELS = {
 @click.option(
     "--if-empty", is_flag=True, help="数据库中已有任何用户时不做任何事（make run 使用）。"
 )
-@transactional
 def seed_demo(if_empty: bool) -> None:
+    _seed(if_empty)
+    # The demo's background jobs (thumbnails, letters) right away, not at the next `jobs run`.
+    queue.drain_committed(db.session)
+
+
+@transactional
+def _seed(if_empty: bool) -> None:
     if if_empty and demo.any_user(db.session):
         click.echo("已有用户，跳过演示数据。")
         return

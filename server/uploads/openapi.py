@@ -97,6 +97,7 @@ def document(state: BlueprintSetupState) -> None:
                 ],
                 "responses": {
                     "201": {"description": "Created; Location names the upload"},
+                    "400": _ERROR,
                     "200": {
                         "description": "Already verified",
                         "content": {"application/json": {"schema": _MEDIA}},
@@ -122,9 +123,11 @@ def document(state: BlueprintSetupState) -> None:
                 "parameters": [_ID, _TUS],
                 "responses": {
                     "200": {"description": "Upload-Offset; Upload-Verified-SHA256 when done"},
+                    "401": {"description": "No valid device token"},
                     "403": {"description": "Not yours"},
                     "404": {"description": "Unknown or expired"},
                     "410": {"description": "Failed: POST the same media_id to start again"},
+                    "412": {"description": "Tus-Resumable missing or not 1.0.0"},
                 },
             },
             "patch": {
@@ -144,6 +147,10 @@ def document(state: BlueprintSetupState) -> None:
                 },
                 "responses": {
                     "204": {"description": "Appended; Upload-Offset is the new offset"},
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
                     "409": {"description": "Wrong offset; Upload-Offset is the current one"},
                     "410": _ERROR,
                     "412": _ERROR,
@@ -156,7 +163,14 @@ def document(state: BlueprintSetupState) -> None:
                 "summary": "Terminate an unfinished upload",
                 "security": _SECURITY,
                 "parameters": [_ID, _TUS],
-                "responses": {"204": {"description": "Terminated"}, "409": _ERROR},
+                "responses": {
+                    "204": {"description": "Terminated"},
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                    "409": _ERROR,
+                    "412": _ERROR,
+                },
             },
         },
     )

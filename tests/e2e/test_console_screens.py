@@ -32,6 +32,7 @@ PAGES = [
     ("/visits", "检查", "inspector1"),
     ("/admin/users", "用户", "admin"),
     ("/admin/calendar", "工作日", "admin"),
+    ("/system/jobs?state=done", "照片缩略图", "admin"),
     ("/results/deadlines", "异议办理期限", "office2"),
     ("/objections", "YY", "office2"),
     ("/followups", "责令限期整改", "office2"),

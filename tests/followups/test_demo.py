@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from server.audit.operations import CLI
 from server.followups.demo import seed_followups
 from server.followups.models import CLOSED, OPEN, T_RECEIVED, FollowUp, Transfer
+from server.jobs import queue
 from server.uploads.views import storage
 from tests.followups.conftest import approve_with
 
@@ -25,6 +26,7 @@ def test_the_demo_opens_closes_and_hands_over_once(db, app, bench):
     users = {u.username: u for u in (bench.side.office, bench.side.head, bench.scene.b.office)}
     created = seed_followups(db.session, CLI, bench.task, users)  # as `seed-demo` runs it
     db.session.commit()
+    assert queue.run_due(db.session) == {"done": 1}  # the letter, as `flask jobs run` makes it
     items = len(bench.task.items)
     # The approvals opened the follow-ups already; the demo closes one and hands one over.
     assert created["followups"] == 0 and count_open(db) == 2 * items

@@ -155,6 +155,7 @@ def test_a_transfer_goes_draft_sent_received_closed_with_its_letter_and_inbox(
         "transfer.create",
         "transfer.document",
         "transfer.send",
+        "transfer.letter",  # the background job, right after the sending request
         "transfer.receive",
         "transfer.close",
     ]

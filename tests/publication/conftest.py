@@ -19,6 +19,7 @@ import pytest
 from server.auth.operations import actor_for
 from server.publication import operations
 from server.results import operations as result_operations
+from tests.jobs.conftest import rq_queue as rq_queue  # noqa: F401 - the fixture, re-exported
 from tests.results.conftest import Bench
 from tests.results.conftest import bench as bench  # noqa: F401 - the fixture, re-exported
 from tests.syncapi.conftest import drawn_task as drawn_task  # noqa: F401

@@ -74,7 +74,14 @@ def test_every_seeded_write_is_in_an_intact_audit_chain_by_the_cli(seed, db):
     n = counts(db.session)
     assert verify_chain(db.session) == (n["events"], None)
     actors = set(db.session.scalars(select(AuditEvent.actor_label).distinct()))
-    assert actors == {"cli"}
+    assert actors == {"cli", "system"}
+    # "system" is the background jobs the seed's writes started: thumbnails and the letter.
+    by_jobs = set(
+        db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.actor_label == "system").distinct()
+        )
+    )
+    assert by_jobs == {"media.derive", "transfer.letter"}
     creates = collections.Counter(
         db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("%.create")))
     )

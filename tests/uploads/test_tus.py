@@ -93,7 +93,8 @@ def test_a_photo_uploaded_in_chunks_is_verified_stored_as_sent_and_thumbnailed(d
     assert not thumb.getexif() and not preview.getexif()
     assert upload_row(db, location).state == "complete"
     assert not partial_file(location).exists()
-    assert actions(db)[-2:] == ["upload.create", "media.verify"]
+    # The thumbnail and preview were made by the background job right after the request.
+    assert actions(db)[-3:] == ["upload.create", "media.verify", "media.derive"]
     # The phone may now ask again and learns the file is safe.
     head = tus.head(location)
     assert head.headers["Upload-Offset"] == str(len(data))
