@@ -87,6 +87,7 @@ bench: install browser-deps pwa
 	$(PY) -m bench.sync_submit  # PostgreSQL through gunicorn
 	$(PY) -m bench.upload  # tus vs one plain PUT, SQLite (+ PostgreSQL with DATABASE_URL)
 	$(PY) -m bench.pwa  # the field app in headless Chromium
+	$(PY) -m bench.load.run  # 200 inspectors at once: gunicorn, PostgreSQL, moto S3 (bench/load/)
 	$(PY) -m bench.report $(BENCH_REPORT)
 
 # Known vulnerabilities in the pinned Python and npm dependencies (needs the advisory services:

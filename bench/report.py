@@ -15,9 +15,10 @@ from pathlib import Path
 
 
 def headline(
-    bench: str, figure: str, value: str, floor: str, ratio: float, budget: str, met: bool
+    bench: str, figure: str, value: str, floor: str, ratio: float | None, budget: str, met: bool
 ) -> None:
-    """Append one row (no-op unless BENCH_REPORT names a file)."""
+    """Append one row (no-op unless BENCH_REPORT names a file); ratio None: no floor applies
+    (a correctness budget, such as the load test's "nothing lost or duplicated")."""
     target = os.environ.get("BENCH_REPORT")
     if not target:
         return
@@ -26,7 +27,7 @@ def headline(
         "figure": figure,
         "value": value,
         "floor": floor,
-        "ratio": round(ratio, 4),
+        "ratio": None if ratio is None else round(ratio, 4),
         "budget": budget,
         "met": bool(met),
     }
@@ -49,7 +50,7 @@ def print_table(path: Path) -> int:
             r["figure"],
             r["value"],
             r["floor"],
-            f"{r['ratio']:.2f}",
+            "–" if r["ratio"] is None else f"{r['ratio']:.2f}",
             r["budget"],
             "met" if r["met"] else "NOT met",
         )

@@ -14,7 +14,8 @@ from flask import (
     session,
 )
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from server import privacy
 from server.auth.roles import ROLE_LABELS
@@ -59,7 +60,19 @@ ERROR_MESSAGES = {
     422: N_("提交的数据有误"),
     429: N_("请求过于频繁，请稍后再试"),
     500: N_("服务器内部错误，请稍后再试"),
+    503: N_("服务暂时不可用，请稍后再试"),
 }
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(error: OperationalError):
+    """The database went away (restart, failover, network): a 503 the phone's outbox and the
+    browser retry, rather than a 500 that looks like a bug. Nothing was committed."""
+    current_app.logger.warning("database unavailable: %s", str(error.orig)[:200])
+    response, code = _error_response(ServiceUnavailable())
+    response = current_app.make_response((response, code))
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _error_response(error: HTTPException):
@@ -132,6 +145,7 @@ def set_security_headers(response):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _error_response)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.after_request(set_security_headers)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["mask_id"] = privacy.mask_id_number

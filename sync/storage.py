@@ -6,6 +6,7 @@ client's file name, and every backend refuses a key that could climb out of its 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import os
@@ -19,6 +20,10 @@ from typing import Any, BinaryIO, Protocol
 
 COPY_BUFFER = 1024 * 1024
 _KEY_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class StorageUnavailable(Exception):
+    """The store did not answer or refused to store (S3 down, network): try again later."""
 
 
 class StorageError(Exception):
@@ -43,6 +48,12 @@ def new_key(kind: str, *, now: dt.datetime | None = None) -> str:
     """A fresh server-generated key: `<kind>/<yyyy>/<mm>/<random hex>`."""
     now = now or dt.datetime.now(dt.UTC)
     return check_key(f"{kind}/{now:%Y}/{now:%m}/{uuid.uuid4().hex}")
+
+
+def upload_key(kind: str, upload_id: uuid.UUID, *, created: dt.datetime) -> str:
+    """An upload's file key, fixed by its upload row (a server-made id): a last PATCH retried
+    after a crash between storing and committing overwrites its own object, leaving no orphan."""
+    return check_key(f"{kind}/{created:%Y}/{created:%m}/{uuid.UUID(str(upload_id)).hex}")
 
 
 def derived_key(original_key: str, variant: str) -> str:
@@ -149,6 +160,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _unavailable_on_failure(key: str):
+    """boto3's failures to store, as one exception the web layer answers with 503."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError, S3UploadFailedError) as error:
+        raise StorageUnavailable(f"could not store {key!r}: {error}") from error
+
+
 class S3Storage:
     """An S3-compatible bucket through boto3 (AWS, MinIO, Ceph…); objects stored as received."""
 
@@ -179,17 +202,22 @@ class S3Storage:
 
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
-        if isinstance(data, bytes | bytearray | memoryview):
-            body = bytes(data)
-            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=body, **extra)
-        else:
-            # upload_fileobj streams (multipart above its threshold): big videos never sit in RAM.
-            self.client.upload_fileobj(data, self.bucket, check_key(key), ExtraArgs=extra or None)
+        with _unavailable_on_failure(key):
+            if isinstance(data, bytes | bytearray | memoryview):
+                body = bytes(data)
+                self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=body, **extra)
+            else:
+                # upload_fileobj streams (multipart above its threshold): big videos never
+                # sit in RAM.
+                self.client.upload_fileobj(
+                    data, self.bucket, check_key(key), ExtraArgs=extra or None
+                )
 
     def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else None
         # Multipart in parallel above boto3's threshold, straight from the file.
-        self.client.upload_file(str(path), self.bucket, check_key(key), ExtraArgs=extra)
+        with _unavailable_on_failure(key):
+            self.client.upload_file(str(path), self.bucket, check_key(key), ExtraArgs=extra)
 
     def open(self, key: str) -> BinaryIO:
         try:

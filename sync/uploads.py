@@ -42,7 +42,7 @@ from server.i18n import N_
 from server.orm import utcnow
 from sync import derive, sniff
 from sync.models import Media, Upload
-from sync.storage import Storage, new_key
+from sync.storage import Storage, upload_key
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = ("creation", "termination")
@@ -475,7 +475,7 @@ def _finish(
             _fail(session, upload, refused.reason, actor)
         partial.seek(0)
 
-    key = new_key(kind)
+    key = upload_key(kind, upload.id, created=upload.created_at)
     # Locally a rename of the partial file: if it fails, the partial stays for the retried PATCH.
     storage.put_file(key, settings.partial_path(upload.id), content_type=mime)
 

@@ -33,9 +33,21 @@ def _fetcher():
     return InlinePngOnly(allowed_protocols={"data"}, allow_redirects=False)
 
 
+def _import_weasyprint():
+    import weasyprint
+    from PIL import ImageFile
+
+    # Importing WeasyPrint switches Pillow, process-wide, to decoding truncated images as grey
+    # (weasyprint/images.py). Our documents embed only PNGs we made, but the evidence checks
+    # (sync/derive.py) must refuse a broken image the same way whether or not a PDF was made
+    # earlier in this process: switched back.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return weasyprint
+
+
 def render_pdf(template: str, **context) -> bytes:
     """Render a documents/ template (always in Chinese: these are official documents)."""
-    import weasyprint
+    weasyprint = _import_weasyprint()
 
     with force_locale("zh"):
         html = render_template(template, **context)

@@ -56,13 +56,24 @@ def submit(inline: Callable, rq_path: str, job_id, *, at: dt.datetime | None = N
             return "inline"
         return "deferred"  # `flask jobs run` takes it when its time has come
     from redis.exceptions import RedisError
+    from rq import Retry
 
     queue = rq_queue()
+    # RQ's own retries are for the runner failing (the database away, a worker crash); a
+    # handler's failure is recorded on the row and retried from there.
+    options = {
+        "result_ttl": 3600,
+        "failure_ttl": 7 * 86400,
+        "retry": Retry(max=4, interval=[5, 30, 120, 600]),
+    }
     try:
         if at is None:
-            queue.enqueue(rq_path, str(job_id), result_ttl=3600, failure_ttl=7 * 86400)
+            queue.enqueue(rq_path, str(job_id), **options)
         else:
-            queue.enqueue_at(at, rq_path, str(job_id), result_ttl=3600, failure_ttl=7 * 86400)
+            # RQ keeps whole seconds (it truncates `at`): rounded up, so the job never runs
+            # before its run_after (the runner would find it not yet due).
+            at = at.replace(microsecond=0) + dt.timedelta(seconds=1)
+            queue.enqueue_at(at, rq_path, str(job_id), **options)
     except RedisError:
         # The row is committed and queued: the sweeper (`flask jobs run`) will run it.
         log.warning("job %s: Redis unreachable, left for `flask jobs run`", job_id)

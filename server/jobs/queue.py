@@ -109,16 +109,26 @@ def _claim(session: Session, job_id: uuid.UUID, now: dt.datetime) -> bool:
     return result.rowcount == 1
 
 
-def run_one(session: Session, job_id, *, now: dt.datetime | None = None) -> str | None:
-    """Claim and run one job; its new state, or None when it was not due or taken by another."""
+def run_one(
+    session: Session, job_id, *, now: dt.datetime | None = None, reraise: bool = False
+) -> str | None:
+    """Claim and run one job; its new state, or None when it was not due or taken by another.
+
+    A failure of the database itself (claiming, or recording the outcome) is logged and None
+    returned — the row stays queued or leased and the sweeper takes it — or, with `reraise`
+    (an RQ worker), raised so RQ retries the delivery too.
+    """
     job_id = job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(str(job_id))
     now = now or utcnow()
     try:
         if not _claim(session, job_id, now):
+            _hand_on_if_early(session, job_id, now)
             return None
     except Exception:
         session.rollback()
         log.exception("job %s could not be claimed", job_id)
+        if reraise:
+            raise
         return None
     job = session.get(BackgroundJob, job_id, populate_existing=True)
     handler = registry.get(job.kind)
@@ -132,7 +142,25 @@ def run_one(session: Session, job_id, *, now: dt.datetime | None = None) -> str 
         return DONE
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the job
         session.rollback()
-        return _failed(session, job_id, error, now)
+        try:
+            return _failed(session, job_id, error, now)
+        except Exception:
+            session.rollback()
+            log.exception("job %s: its failure could not be recorded", job_id)
+            if reraise:
+                raise
+            return None
+
+
+def _hand_on_if_early(session: Session, job_id: uuid.UUID, now: dt.datetime) -> None:
+    """A runner came before the job's time (a clock a little ahead): hand it on for its time,
+    or nobody but the cron sweep would ever run it. Done, dead or running jobs stay as they are."""
+    row = session.execute(
+        select(BackgroundJob.state, BackgroundJob.run_after).where(BackgroundJob.id == job_id)
+    ).first()
+    session.rollback()
+    if row is not None and row.state == QUEUED and row.run_after > now:
+        dispatch(session, job_id, at=row.run_after)
 
 
 def _failed(session: Session, job_id: uuid.UUID, error: Exception, now: dt.datetime) -> str:

@@ -88,10 +88,23 @@ def index():
         states=STATE_LABELS,
         badges=STATE_BADGES,
         kinds={kind: _(h.label) for kind, h in handlers.items()},
+        about=_about,
         runner=_("Redis 队列（RQ 工作进程）")
         if backend.uses_rq()
         else _("本进程（请求结束后执行）"),
     )
+
+
+def _about(job: BackgroundJob) -> tuple[str, str | None]:
+    """What the job works on, for people: the object and a link to it where there is a page."""
+    payload = job.payload or {}
+    if "transfer_id" in payload:
+        return _("移交 %(id)s", id=payload["transfer_id"]), url_for(
+            "followups.transfer", transfer_id=payload["transfer_id"]
+        )
+    if "media_id" in payload:
+        return _("证据文件 %(id)s", id=payload["media_id"]), None
+    return ", ".join(f"{k}: {v}" for k, v in payload.items()), None
 
 
 @bp.post("/system/jobs/<job_id>/retry")

@@ -39,7 +39,7 @@ def perform(app, job_id: str) -> str | None:
     from server.jobs import queue
 
     try:
-        return queue.run_one(db.session, job_id)
+        return queue.run_one(db.session, job_id, reraise=True)
     finally:
         db.session.remove()
 

@@ -156,6 +156,7 @@ def document(state: BlueprintSetupState) -> None:
                     "412": _ERROR,
                     "415": _ERROR,
                     "460": {"description": "Checksum, size or type mismatch", **_ERROR},
+                    "503": {"description": "Evidence storage unavailable; Retry-After", **_ERROR},
                 },
             },
             "delete": {

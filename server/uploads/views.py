@@ -17,13 +17,15 @@ from server.extensions import csrf, db
 from server.i18n import N_
 from server.uploads import openapi
 from sync import uploads as tus
-from sync.storage import Storage, storage_from_config
+from sync.storage import Storage, StorageUnavailable, storage_from_config
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
 csrf.exempt(bp)
 bp.record_once(openapi.document)
 
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+STORAGE_DOWN = N_("证据存储暂时不可用，请稍后自动重试")
+STORAGE_RETRY_AFTER_SECONDS = 30
 
 
 def settings() -> tus.Settings:
@@ -206,6 +208,13 @@ def append(upload_id: str):
         return _error(failed)
     except tus.UploadError as error:
         return _error(error)
+    except StorageUnavailable:
+        # The evidence store is down (S3 outage): nothing is committed, the partial file keeps
+        # the bytes; the phone retries after the pause instead of hammering the server.
+        current_app.logger.warning("upload %s: evidence storage unavailable", upload_id)
+        response = _error(tus.UploadError(503, "storage_unavailable", STORAGE_DOWN))
+        response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+        return response
     response = Response(status=204)
     response.headers["Upload-Offset"] = str(upload.offset)
     if upload.state == "complete":

@@ -13,6 +13,7 @@ import uuid
 from PIL import Image
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from server.jobs import queue
 from server.jobs.models import DONE, QUEUED, BackgroundJob
@@ -82,3 +83,28 @@ def test_with_redis_down_the_job_waits_in_the_database_and_cron_runs_it(db, app,
     assert result.output.startswith("done=1"), result.output
     db.session.expire_all()
     assert db.session.get(Media, media_id).thumb_key is not None
+
+
+def test_a_worker_that_cannot_reach_the_database_leaves_the_job_to_rq_retry(
+    db, rq_queue, monkeypatch
+):
+    job_id = queue.enqueue(db.session, "test.flaky", {"key": "pg-down"}).id
+    db.session.commit()
+    queue.drain_committed(db.session)
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("UPDATE background_jobs", {}, Exception("connection refused"))
+
+    with monkeypatch.context() as patch:  # PostgreSQL restarting while the worker claims
+        patch.setattr(queue, "_claim", database_away)
+        work(rq_queue)
+    scheduled = ScheduledJobRegistry(queue=rq_queue)
+    assert scheduled.count == 1 and CALLS == []  # RQ retries the delivery (5 s)
+    db.session.expire_all()
+    assert db.session.get(BackgroundJob, job_id).state == QUEUED  # the row is untouched
+    (rq_id,) = scheduled.get_job_ids()
+    rq_queue.enqueue_job(rq_queue.fetch_job(rq_id))
+    scheduled.remove(rq_id)
+    work(rq_queue)  # the database is back
+    db.session.expire_all()
+    assert db.session.get(BackgroundJob, job_id).state == DONE and len(CALLS) == 1
