@@ -10,7 +10,6 @@ flask jobs list [--state dead]        what is in the table (for a shell on the s
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -60,7 +59,6 @@ def list_command(state: str | None, limit: int) -> None:
             f"{job.id} {job.kind} {job.state} {job.attempts}/{job.max_attempts} "
             f"{(job.last_error or '').splitlines()[0] if job.last_error else ''}"
         )
-    current_app.logger.debug("listed jobs")
 
 
 commands = [jobs]

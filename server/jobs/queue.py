@@ -1,8 +1,9 @@
 """Enqueue a job in the current transaction; claim, run, retry and bury it.
 
-`enqueue` only adds the row and notes its id on the session: a job is handed to a runner after
-the transaction commits (a rollback forgets it), at the end of the request (`drain_committed`,
-called on teardown) — never before, so a worker never sees a job whose cause is not yet visible.
+`enqueue` only adds the row and notes its id on the session (server/aftercommit.py): a job is
+handed to a runner after the transaction commits (a rollback forgets it), at the end of the
+request (`drain_committed`, called on teardown) — never before, so a worker never sees a job
+whose cause is not yet visible.
 
 `run_one` is the runner, shared by RQ workers, the in-process path and `flask jobs run`:
 1. claim: one conditional UPDATE (queued and due, or running with an expired lease) → running,
@@ -24,6 +25,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from server import aftercommit
 from server.audit.operations import SYSTEM, Actor, record
 from server.jobs import backend, registry
 from server.jobs.models import DEAD, DONE, QUEUED, RUNNING, BackgroundJob
@@ -31,8 +33,7 @@ from server.orm import utcnow
 
 log = logging.getLogger(__name__)
 
-_PENDING = "jobs.pending"
-_COMMITTED = "jobs.committed"
+CHANNEL = "jobs"
 MAX_ERROR_CHARS = 4000
 RQ_ENTRY = "server.jobs.worker.perform"
 
@@ -52,7 +53,7 @@ def enqueue(
     job = BackgroundJob(kind=kind, payload=payload, state=QUEUED, max_attempts=attempts)
     session.add(job)
     session.flush()
-    session.info.setdefault(_PENDING, []).append(job.id)
+    aftercommit.defer(session, CHANNEL, [job.id])
     return job
 
 
@@ -63,21 +64,9 @@ def _config(key: str, default):
         return default
 
 
-# The after-commit hand-over. Listeners are global; they only move ids this module noted.
-def on_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        session.info.setdefault(_COMMITTED, []).extend(pending)
-
-
-def on_rollback(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested and previous_transaction.parent is None:
-        session.info.pop(_PENDING, None)
-
-
 def drain_committed(session: Session) -> None:
     """Hand the jobs committed during this request to their runner."""
-    for job_id in session.info.pop(_COMMITTED, None) or []:
+    for job_id in aftercommit.take(session, CHANNEL):
         dispatch(session, job_id)
 
 
@@ -88,15 +77,19 @@ def dispatch(session: Session, job_id: uuid.UUID, at: dt.datetime | None = None)
 # ---------------------------------------------------------------- running
 
 
-def _claim(session: Session, job_id: uuid.UUID, now: dt.datetime) -> bool:
-    lease = dt.timedelta(seconds=int(_config("JOBS_LEASE_SECONDS", 600)))
-    due = or_(
+def _due(now: dt.datetime):
+    """Queued and its time has come, or claimed by a runner whose lease has run out."""
+    return or_(
         and_(BackgroundJob.state == QUEUED, BackgroundJob.run_after <= now),
         and_(BackgroundJob.state == RUNNING, BackgroundJob.locked_until < now),
     )
+
+
+def _claim(session: Session, job_id: uuid.UUID, now: dt.datetime) -> bool:
+    lease = dt.timedelta(seconds=int(_config("JOBS_LEASE_SECONDS", 600)))
     result = session.execute(
         update(BackgroundJob)
-        .where(BackgroundJob.id == job_id, due)
+        .where(BackgroundJob.id == job_id, _due(now))
         .values(
             state=RUNNING,
             attempts=BackgroundJob.attempts + 1,
@@ -193,17 +186,7 @@ def _failed(session: Session, job_id: uuid.UUID, error: Exception, now: dt.datet
 
 
 def due_ids(session: Session, now: dt.datetime, limit: int = 500) -> list[uuid.UUID]:
-    stmt = (
-        select(BackgroundJob.id)
-        .where(
-            or_(
-                and_(BackgroundJob.state == QUEUED, BackgroundJob.run_after <= now),
-                and_(BackgroundJob.state == RUNNING, BackgroundJob.locked_until < now),
-            )
-        )
-        .order_by(BackgroundJob.run_after)
-        .limit(limit)
-    )
+    stmt = select(BackgroundJob.id).where(_due(now)).order_by(BackgroundJob.run_after).limit(limit)
     return list(session.scalars(stmt))
 
 
@@ -227,7 +210,7 @@ def retry(session: Session, *, actor: Actor, job: BackgroundJob) -> BackgroundJo
     before = job.last_error
     job.state, job.attempts, job.run_after, job.finished_at = QUEUED, 0, utcnow(), None
     session.flush()
-    session.info.setdefault(_PENDING, []).append(job.id)
+    aftercommit.defer(session, CHANNEL, [job.id])
     record(
         session,
         actor=actor,
@@ -238,13 +221,3 @@ def retry(session: Session, *, actor: Actor, job: BackgroundJob) -> BackgroundJo
         details={"last_error": before},
     )
     return job
-
-
-def _install_listeners() -> None:
-    from sqlalchemy import event
-
-    event.listen(Session, "after_commit", on_commit)
-    event.listen(Session, "after_soft_rollback", on_rollback)
-
-
-_install_listeners()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import uuid
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 
 from server.extensions import db
 
@@ -27,15 +27,15 @@ def _in_app(func):
     @functools.wraps(func)
     def wrapper(job_id: str):
         if has_app_context():
-            return func(current_app, job_id)
+            return func(job_id)
         with _standalone_app().app_context():
-            return func(current_app, job_id)
+            return func(job_id)
 
     return wrapper
 
 
 @_in_app
-def perform(app, job_id: str) -> str | None:
+def perform(job_id: str) -> str | None:
     from server.jobs import queue
 
     try:
@@ -45,7 +45,7 @@ def perform(app, job_id: str) -> str | None:
 
 
 @_in_app
-def deliver(app, job_id: str) -> str | None:
+def deliver(job_id: str) -> str | None:
     from server.publication import outbox
 
     try:

@@ -2,8 +2,8 @@
 
 Operations only flush, so they cannot send anything themselves: a publisher that delivered a
 version whose transaction then rolled back would have published what never existed. Instead an
-operation notes its new job ids on the session (`after_commit`); a SQLAlchemy `after_commit`
-listener moves them to "committed" (a rollback drops them), and at the end of the request
+operation notes its new job ids on the session (`after_commit`, server/aftercommit.py: a
+rollback drops them), and at the end of the request
 (teardown, after server/transactions.py committed) `drain_committed` runs each job in its own
 transaction. Whatever is not sent then — a failure, a crash, a CLI or job without a request —
 is picked up by `flask publication-run` (cron), which drains every due job the same way.
@@ -17,40 +17,27 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-_PENDING = "publication.pending_jobs"
-_COMMITTED = "publication.committed_jobs"
+from server import aftercommit
+
+CHANNEL = "publication"
 
 log = logging.getLogger(__name__)
 
 
 def after_commit(session: Session, job_ids) -> None:
     """Run these jobs once the current transaction has committed."""
-    session.info.setdefault(_PENDING, []).extend(job_ids)
+    aftercommit.defer(session, CHANNEL, job_ids)
 
 
 def take_committed(session: Session) -> list:
-    return session.info.pop(_COMMITTED, None) or []
+    return aftercommit.take(session, CHANNEL)
 
 
 def forget_committed(session: Session) -> None:
-    session.info.pop(_COMMITTED, None)
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        session.info.setdefault(_COMMITTED, []).extend(pending)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _rolled_back(session: Session, previous_transaction) -> None:
-    # Only the outermost transaction: a savepoint rolled back inside it keeps the others' jobs.
-    if not previous_transaction.nested and previous_transaction.parent is None:
-        session.info.pop(_PENDING, None)
+    """Before a request: only the jobs its own commits wrote are run at its end."""
+    take_committed(session)
 
 
 def run_one(session: Session, job_id, *, now=None) -> str | None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import uuid
 
-from flask import current_app
-
 from server.audit.operations import SYSTEM, record
 from server.i18n import N_
 from server.jobs.registry import Permanent, handler
@@ -58,4 +56,3 @@ def derive_media(session, payload: dict) -> None:
         object_id=media.media_id,
         state=media.audit_state(),
     )
-    current_app.logger.debug("derived copies of media %s", media.media_id)

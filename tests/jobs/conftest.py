@@ -1,20 +1,24 @@
 """Fixtures for background jobs: test-only job kinds, a photo upload, an RQ queue.
 
-The RQ queue is on the machine's Redis (db 14, emptied first) when one answers on
-127.0.0.1:6379, else on fakeredis (the in-memory Redis RQ's own tests use), so the suite runs
+The RQ queue is on the machine's Redis (a database of its own per pytest-xdist worker, emptied
+first: workers must not flush each other's queues) when one answers on 127.0.0.1:6379, else on
+fakeredis (the in-memory Redis RQ's own tests use), so the suite runs
 with and without a Redis server.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
 
 from server.jobs import registry
 from tests.uploads.support import Tus, jpeg_with_exif, make_device
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+# gw0 → db 14, gw1 → db 13 … (dbs 8–14; the load test uses 5).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_TEST_URL = f"redis://127.0.0.1:6379/{14 - _WORKER % 7}"
 CALLS: list[dict] = []
 
 
