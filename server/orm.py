@@ -8,6 +8,8 @@ import uuid
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
+from server import references
+
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -58,6 +60,10 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={dt.datetime: UTCDateTime},
     )
+
+
+# create_all (tests, benchmarks) installs around the tables what the migrations install.
+references.listen(Base.metadata)
 
 
 class UUIDPrimaryKey:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from flask import abort, g, request
@@ -37,12 +38,23 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class DeviceIdentity:
-    device: Device
-    user: User
+    """Who is calling: ids and the name for the audit trail; the ORM rows on first use."""
+
+    device_id: uuid.UUID
+    user_id: uuid.UUID
+    username: str
+
+    @property
+    def device(self) -> Device:
+        return db.session.get(Device, self.device_id)
+
+    @property
+    def user(self) -> User:
+        return db.session.get(User, self.user_id)
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.user.id, f"user:{self.user.username}@device:{str(self.device.id)[:8]}")
+        return Actor(self.user_id, f"user:{self.username}@device:{str(self.device_id)[:8]}")
 
 
 def authenticate(authorization: str | None) -> DeviceIdentity | None:
@@ -52,17 +64,26 @@ def authenticate(authorization: str | None) -> DeviceIdentity | None:
     token = authorization[len("Bearer ") :].strip()
     if not token or len(token) > 200:
         return None
-    device = db.session.scalars(
-        select(Device).where(Device.token_hash == token_hash(token))
+    # Columns, not ORM rows: every call of the field app comes here (an upload's every PATCH),
+    # and most need only the ids. The rows load on first use (DeviceIdentity.device/.user).
+    found = db.session.execute(
+        select(Device.id, Device.last_seen_at, User.id, User.username)
+        .join(User, User.id == Device.user_id)
+        .where(
+            Device.token_hash == token_hash(token),
+            Device.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
     ).first()
-    if device is None or device.revoked_at is not None or not device.user.is_active:
+    if found is None:
         return None
+    device_id, last_seen_at, user_id, username = found
     now = utcnow()
-    if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > (
-        SEEN_RESOLUTION_SECONDS
-    ):
-        device.last_seen_at = now
-    return DeviceIdentity(device, device.user)
+    if last_seen_at is None or (now - last_seen_at).total_seconds() > SEEN_RESOLUTION_SECONDS:
+        # Once a minute at most: through the row, so the write happens with the request's own
+        # at its commit (an UPDATE here would hold SQLite's write lock for the whole request).
+        db.session.get(Device, device_id).last_seen_at = now
+    return DeviceIdentity(device_id, user_id, username)
 
 
 def device_required(view):

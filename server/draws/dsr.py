@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,7 @@ ALTERNATE = "alternate"
 AMENDMENT_KINDS = (REPLACEMENT, SWAP, WITHDRAWAL, ALTERNATE)
 USCC_LENGTH = 18
 SECRET_BYTES = 32
+
 
 _sha256 = hashlib.sha256
 _LEAF = b"\x00"
@@ -119,8 +121,12 @@ def check_sorted_unique(values: Sequence[str], what: str = "population") -> None
 def merkle_root_hex(values: Sequence[str], what: str = "population") -> str:
     """Hex MTH over utf8 of a sorted, duplicate-free list of identifiers (§1.2, §3.1)."""
     check_sorted_unique(values, what)
+    return _merkle_levels(_leaf_hashes(values)).hex()
+
+
+def _leaf_hashes(values: Sequence[str]) -> list[bytes]:
     sha = _sha256
-    return _merkle_levels([sha(_LEAF + value.encode()).digest() for value in values]).hex()
+    return [sha(_LEAF + value.encode()).digest() for value in values]
 
 
 def population_root(usccs: Sequence[str]) -> str:
@@ -135,14 +141,46 @@ def pool_root(credentials: Sequence[str]) -> str:
 
 def canonical_population(usccs: Iterable[str]) -> list[str]:
     """Upper-case, check and sort USCCs by UTF-8 bytes; reject duplicates (§1.1)."""
+    values = usccs if isinstance(usccs, list) else list(usccs)
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # not all str
+        joined = None
+    if joined is None or joined.count("\n") != max(0, len(values) - 1):
+        # Not all str, or a value holding the separator: convert and check one by one.
+        return _sorted_unique(_canonical_slowly(values))
+    return canonical_population_lines(joined, len(values))
+
+
+def canonical_population_lines(joined: str, count: int) -> list[str]:
+    """canonical_population() of `count` USCCs given as one newline-separated string."""
+    # A million values: upper-case and check them as one string (C speed); only if that fails
+    # does the per-value loop run, to strip spaces and name the culprit.
+    lines = joined.count("\n") + 1 if count else 0
+    if lines != count:
+        raise DrawError(f"expected {count} USCCs, one per line, got {lines} lines")
+    upper = joined.upper()
+    if _USCC_LINES.fullmatch(upper):
+        return _sorted_unique(upper.split("\n") if count else [])
+    return _sorted_unique(_canonical_slowly(joined.split("\n")))
+
+
+def _sorted_unique(result: list[str]) -> list[str]:
+    result.sort()
+    check_sorted_unique(result, "population")
+    return result
+
+
+_USCC_LINES = re.compile(rf"(?:[0-9A-Z]{{{USCC_LENGTH}}}(?:\n[0-9A-Z]{{{USCC_LENGTH}}})*)?")
+
+
+def _canonical_slowly(values: list) -> list[str]:
     result = []
-    for raw in usccs:
+    for raw in values:
         uscc = str(raw).strip().upper()
         if len(uscc) != USCC_LENGTH or not (uscc.isascii() and uscc.isalnum()):
             raise DrawError(f"not an 18-character USCC: {raw!r}")
         result.append(uscc)
-    result.sort()
-    check_sorted_unique(result, "population")
     return result
 
 
@@ -264,12 +302,17 @@ def smallest(seed_bytes: bytes, usccs: Sequence[str], count: int) -> list[tuple[
         return sorted(ranked(seed_bytes, usccs))[:count]
     limit = ((expected << _THRESHOLD_BITS) // total).to_bytes(_THRESHOLD_BITS // 8, "big")
     prefix = seed_bytes + _SEP
-    sha = _sha256
-    kept = [(d, u) for u in usccs if (d := sha(prefix + u.encode()).digest()) < limit]
+    kept = _below(prefix, usccs, limit)
     if len(kept) < count:
         return sorted(ranked(seed_bytes, usccs))[:count]
     kept.sort()
     return kept[:count]
+
+
+def _below(prefix: bytes, usccs: Sequence[str], limit: bytes) -> list[tuple[bytes, str]]:
+    """(rank, uscc) of the members whose rank SHA256(prefix || utf8(u)) is below `limit`."""
+    sha = _sha256
+    return [(d, u) for u in usccs if (d := sha(prefix + u.encode()).digest()) < limit]
 
 
 def draw_objects(
@@ -317,6 +360,8 @@ class Matching:
     # Pool members grouped by load, so a subject hashes only the lowest-load groups it needs.
     levels: dict[int, set[str]] = field(default_factory=dict)
     in_pool: set[str] = field(default_factory=set, init=False)
+    # utf8(c) of every pool member, encoded once (a large draw hashes ~k × pool / 2 of them).
+    encoded: dict[str, bytes] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         if self.team_size < 2:
@@ -325,6 +370,7 @@ class Matching:
             self.loads[credential] = 0
         self.levels = {0: set(self.pool)} if self.pool else {}
         self.in_pool = set(self.pool)
+        self.encoded = {credential: credential.encode() for credential in self.pool}
 
     def shift(self, credential: str, delta: int) -> None:
         """Change one inspector's load (the number of subjects currently held)."""
@@ -350,12 +396,13 @@ class Matching:
         """The first `count` candidates for u by (load, match(u, c)) ascending (§3.3)."""
         barred = self.barred(uscc)
         prefix = self.seed + _NODE + uscc.encode() + _SEP
+        encoded, sha = self.encoded, _sha256
         chosen: list[str] = []
         # Lower loads always come first, so walk the load groups upwards; within a group the
         # order is match(u, c), unique per c, and only groups reached need hashing.
         for load in sorted(self.levels):
-            group = [c for c in self.levels[load] if c not in barred]
-            keyed = sorted((_sha256(prefix + c.encode()).digest(), c) for c in group)
+            group = self.levels[load] - barred if barred else self.levels[load]
+            keyed = sorted([(sha(prefix + encoded[c]).digest(), c) for c in group])
             chosen.extend(c for _, c in keyed[: count - len(chosen)])
             if len(chosen) == count:
                 return chosen

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.orm import Base, UUIDPrimaryKey, utcnow
+from server.references import checked_per_statement
 from server.tasks.models import Task
 
 ANNOUNCED, DRAWN, CANCELLED = "announced", "drawn", "cancelled"
@@ -39,7 +40,8 @@ class Draw(UUIDPrimaryKey, Base):
     # acceptable for a yearly handful of draws, but a side table would be needed beyond that.
     population_n: Mapped[int]
     population_root: Mapped[str] = mapped_column(String(64))
-    population_members: Mapped[list] = mapped_column(JSON, default=list)
+    # Up to a million USCCs (~20 MB): loaded when first read, not with every Draw row.
+    population_members: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
     k: Mapped[int]
     m: Mapped[int]
     ratio: Mapped[str | None] = mapped_column(String(12))
@@ -103,12 +105,17 @@ class DrawSelection(UUIDPrimaryKey, Base):
     """A selected subject or an alternate, in rank order (`position` from 0 within each list)."""
 
     __tablename__ = "draw_selections"
-    __table_args__ = (UniqueConstraint("draw_id", "uscc"),)
+    __table_args__ = (
+        UniqueConstraint("draw_id", "uscc"),
+        # Written in bulk by the draw: see server/references.py.
+        checked_per_statement("draw_id", "draws.id", ondelete="CASCADE"),
+        checked_per_statement("subject_id", "subjects.id"),
+    )
 
     # Indexed through the unique constraint (draw_id leads it).
-    draw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
+    draw_id: Mapped[uuid.UUID]
     uscc: Mapped[str] = mapped_column(String(18))
-    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(index=True)
     rank: Mapped[str] = mapped_column(String(64))
     position: Mapped[int]
     is_alternate: Mapped[bool] = mapped_column(default=False)
@@ -118,13 +125,19 @@ class DrawAssignment(UUIDPrimaryKey, Base):
     """One inspector on one selected subject's team; the lead is designated afterwards."""
 
     __tablename__ = "draw_assignments"
-    __table_args__ = (UniqueConstraint("draw_id", "uscc", "credential_no"),)
+    __table_args__ = (
+        UniqueConstraint("draw_id", "uscc", "credential_no"),
+        # Written in bulk by the draw: see server/references.py.
+        checked_per_statement("draw_id", "draws.id", ondelete="CASCADE"),
+        checked_per_statement("subject_id", "subjects.id"),
+        checked_per_statement("inspector_id", "inspectors.id"),
+    )
 
     # Indexed through the unique constraint (draw_id leads it).
-    draw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
+    draw_id: Mapped[uuid.UUID]
     uscc: Mapped[str] = mapped_column(String(18))
-    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
-    inspector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspectors.id"), index=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    inspector_id: Mapped[uuid.UUID] = mapped_column(index=True)
     credential_no: Mapped[str] = mapped_column(String(40))
     position: Mapped[int]  # subject's rank position × team_size + place in its team
     is_team_lead: Mapped[bool] = mapped_column(default=False)

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
+from server.bulk import ConcurrentWrites, new_ids
 from server.clock import SHANGHAI
 from server.directory.models import Region
 from server.directory.vocab import QUALIFICATIONS, RISK_FLAGS, SUBJECT_KINDS, SUBJECT_SCALES, zh
 from server.draws import beacon as beacons
 from server.draws import dsr, persist
 from server.draws import population as population_queries
-from server.draws.models import ANNOUNCED, CANCELLED, DRAWN, Draw, DrawAssignment
+from server.draws.models import ANNOUNCED, CANCELLED, DRAWN, Draw, DrawAssignment, DrawSelection
 from server.draws.population import YEARLY_CAP, pool
 from server.errors import OperationError
 from server.i18n import N_
@@ -26,6 +27,7 @@ from server.tasks import operations as task_ops
 from server.tasks import workflow
 from server.tasks.models import Task
 from server.visits import operations as visit_ops
+from sync import changes as sync_changes
 
 
 class DrawError(OperationError):
@@ -243,6 +245,9 @@ def announce_draw(
 
 # ---------------------------------------------------------------- draw
 
+# Teams matched per bulk write while the matching goes on (a large draw: 38,000 subjects).
+TEAMS_PER_WRITE = 4000
+
 
 def _lock(session: Session, draw: Draw) -> None:
     session.execute(select(Draw.id).where(Draw.id == draw.id).with_for_update())
@@ -396,20 +401,34 @@ def draw_objects(
     conflicts = population_queries.conflicts_within(
         session, draw.population_members, draw.pool_members
     )
+    # §2: seed, ranks, selection and alternates, from the frozen members (the root was
+    # computed from these very members at the announcement; the verifier recomputes it).
+    seed_bytes = dsr.seed(str(draw.id), draw.population_root, entropy)
+    selected, alternates = dsr.draw_objects(seed_bytes, draw.population_members, draw.k, draw.m)
+    # Members drawn stay drawn even if deregistered since the announcement (alternates exist for
+    # that): their ids are looked up whatever their status now.
+    subjects = population_queries.subject_ids(
+        session, [u for u, _ in selected] + [u for u, _ in alternates]
+    )
+    inspectors = population_queries.inspector_ids(session, draw.pool_members)
+    chosen = [u for u, _ in selected]
+    ids = new_ids(session, len(selected) + len(alternates) + draw.team_size * len(chosen))
+    selections = persist.selection_rows(draw, selected, alternates, subjects, ids)
+    member_ids = iter(ids[len(selections) :])
+    # §3's matching is pure Python; the database writes the rows meanwhile, the teams in chunks
+    # as they are matched. A savepoint keeps a refused matching from leaving rows behind.
+    matching = dsr.new_matching(seed_bytes, draw.pool_members, draw.team_size, conflicts)
+    savepoint = session.begin_nested()
     try:
-        result = dsr.compute_draw(
-            draw_id=str(draw.id),
-            members=draw.population_members,
-            k=draw.k,
-            m=draw.m,
-            entropy=entropy,
-            pool=draw.pool_members,
-            team_size=draw.team_size,
-            conflicts=conflicts,
-            # Frozen with the members at the announcement (both columns are written once).
-            root=draw.population_root,
-        )
+        with ConcurrentWrites(session) as writes:
+            writes.insert(DrawSelection, persist.SELECTION_COLUMNS, selections)
+            visit_ops.write_for_draw(session, writes, draw, [(subjects[u], u) for u in chosen])
+            for first in range(0, len(chosen), TEAMS_PER_WRITE):
+                teams = [(u, matching.assign(u)) for u in chosen[first : first + TEAMS_PER_WRITE]]
+                rows = persist.assignment_rows(draw, first, teams, subjects, inspectors, member_ids)
+                writes.insert(DrawAssignment, persist.ASSIGNMENT_COLUMNS, rows)
     except dsr.InsufficientInspectors as error:
+        savepoint.rollback()
         raise DrawError(
             N_(
                 "检查对象 %(uscc)s 可派的检查人员（排除利害关系后）只有 %(n)s 人，"
@@ -420,23 +439,24 @@ def draw_objects(
             n=error.available,
             size=draw.team_size,
         ) from None
+    savepoint.commit()
+    teams = matching.team_list()
+    result = dsr.DrawResult(draw.population_root, seed_bytes, selected, alternates, teams)
+    # Sync change feed: COPY bypasses the ORM's flush hook. One row for the task: the pull
+    # expands it to the reader's visits of the task (not one row per team member).
+    sync_changes.record(session, sync_changes.TASKS, [draw.task_id])
+    # The relationships were not loaded through the ORM: read them again when next used.
+    session.expire(draw, ["selections", "assignments"])
     draw.state, draw.drawn_at, draw.drawn_by_id = DRAWN, now, getattr(user, "id", None)
-    draw.witness_input, draw.seed_hex = witness, result.seed.hex()
+    draw.witness_input, draw.seed_hex = witness, seed_bytes.hex()
     if draw.source == dsr.BEACON:
         draw.beacon_randomness, draw.beacon_signature = value.hex(), signature.hex()
     draw.conflicts = [list(pair) for pair in conflicts]
-    # Members drawn stay drawn even if deregistered since the announcement (alternates exist for
-    # that): their ids are looked up whatever their status now.
-    subjects = population_queries.subject_ids(
-        session, [u for u, _ in result.selected] + [u for u, _ in result.alternates]
-    )
-    inspectors = population_queries.inspector_ids(session, draw.pool_members)
-    persist.store_result(session, draw, result, subjects, inspectors)
     draw.bundle = _stored(_bundle(draw, drawn=True, result=result))
     session.flush()
     task_ops.mark_drawn(session, task, actor=actor, user=user)
     task_ops.mark_matched(session, task, actor=actor, user=user)
-    visit_ops.create_for_draw(session, actor=actor, draw=draw)
+    visit_ops.record_for_draw(session, actor=actor, draw=draw, usccs=chosen)
     audit.record(
         session,
         actor=actor,

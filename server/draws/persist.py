@@ -1,62 +1,60 @@
-"""Writing a computed draw: its selections (selected + alternates) and its teams, in bulk."""
+"""Rows of a computed draw for bulk inserts (server/bulk.py): its selections and its teams."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
-from sqlalchemy.orm import Session
+from server.draws.models import Draw
 
-from server.bulk import insert_rows, new_ids
-from server.draws import dsr
-from server.draws.models import Draw, DrawAssignment, DrawSelection
-from sync import changes as sync_changes
+Ranked = list[tuple[str, str]]  # (uscc, rank hex) in rank order
+
+SELECTION_COLUMNS = ("id", "draw_id", "uscc", "subject_id", "rank", "position", "is_alternate")
+ASSIGNMENT_COLUMNS = (
+    "id", "draw_id", "uscc", "subject_id", "inspector_id", "credential_no", "position",
+    "is_team_lead",
+)  # fmt: skip
 
 
-def store_result(
-    session: Session,
+def selection_rows(
     draw: Draw,
-    result: dsr.DrawResult,
+    selected: Ranked,
+    alternates: Ranked,
     subjects: dict[str, uuid.UUID],
-    inspectors: dict[str, uuid.UUID],
-) -> None:
-    """Rows for every selected subject and alternate (rank order) and every team member."""
-    rows = [
-        (alternate, position, uscc, rank_hex)
-        for alternate, ranked in ((False, result.selected), (True, result.alternates))
+    ids: list,
+) -> list[tuple]:
+    """A row for every selected subject and alternate (rank order, `position` from 0 in each);
+    `ids`: one new id per row (server.bulk.new_ids)."""
+    draw_id, new = draw.id, iter(ids)
+    return [
+        (next(new), draw_id, uscc, subjects[uscc], rank_hex, position, alternate)
+        for alternate, ranked in ((False, selected), (True, alternates))
         for position, (uscc, rank_hex) in enumerate(ranked)
     ]
-    ids = iter(new_ids(session, len(rows)))
-    selections = [
-        {
-            "id": next(ids),
-            "draw_id": draw.id,
-            "uscc": uscc,
-            "subject_id": subjects[uscc],
-            "rank": rank_hex,
-            "position": position,
-            "is_alternate": alternate,
-        }
-        for alternate, position, uscc, rank_hex in rows
+
+
+def assignment_rows(
+    draw: Draw,
+    first: int,
+    teams: list[tuple[str, list[str]]],
+    subjects: dict[str, uuid.UUID],
+    inspectors: dict[str, uuid.UUID],
+    ids: Iterator,
+) -> list[tuple]:
+    """A row for every member of `teams` ((uscc, credentials) of consecutive selected subjects,
+    the first of them at rank position `first`); `ids` yields the new ids."""
+    draw_id, size = draw.id, draw.team_size
+    return [
+        (
+            next(ids),
+            draw_id,
+            uscc,
+            subjects[uscc],
+            inspectors[credential],
+            credential,
+            (first + index) * size + place,
+            False,
+        )  # fmt: skip
+        for index, (uscc, team) in enumerate(teams)
+        for place, credential in enumerate(team)
     ]
-    ids = iter(new_ids(session, sum(len(t["inspectors"]) for t in result.teams)))
-    assignments = [
-        {
-            "id": next(ids),
-            "draw_id": draw.id,
-            "uscc": team["uscc"],
-            "subject_id": subjects[team["uscc"]],
-            "inspector_id": inspectors[credential],
-            "credential_no": credential,
-            "position": index * draw.team_size + place,
-            "is_team_lead": False,
-        }
-        for index, team in enumerate(result.teams)
-        for place, credential in enumerate(team["inspectors"])
-    ]
-    insert_rows(session, DrawSelection, selections)
-    insert_rows(session, DrawAssignment, assignments)
-    # Sync change feed: COPY bypasses the ORM's flush hook. One row for the task: the pull
-    # expands it to the reader's visits of the task (not one row per team member).
-    sync_changes.record(session, sync_changes.TASKS, [draw.task_id])
-    # The relationships were not loaded through the ORM: read them again when next used.
-    session.expire(draw, ["selections", "assignments"])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ARRAY, String, any_, bindparam, func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from server.directory.models import Inspector, Subject, SubjectRiskFlag
@@ -55,10 +56,20 @@ def population_statement(task: Task):
 
 def population_usccs(session: Session, task: Task) -> list[str]:
     """The eligible USCCs in DSR-v1's order (UTF-8 bytes), no duplicates: the snapshot."""
-    # Core rows on the session's connection, not ORM rows: a million of them, one column.
-    rows = session.connection().execute(population_statement(task)).scalars().all()
-    # Sorted here, never by the database collation (Timsort is near-linear on the nearly
-    # sorted output of an index scan).
+    connection = session.connection()
+    statement = population_statement(task)
+    if connection.dialect.name == "postgresql":
+        # One text value instead of a million one-column rows: reading them is ~3× faster.
+        # (The one-by-one path below checks what this one cannot.)
+        eligible = statement.subquery()
+        joined, count = connection.execute(
+            select(func.string_agg(eligible.c.uscc, literal("\n")), func.count())
+        ).one()
+        if joined is None or joined.count("\n") == count - 1:
+            # Sorted here, never by the database collation.
+            return dsr.canonical_population_lines(joined or "", count)
+        # A value holding the separator: read them one by one (and refuse it below).
+    rows = connection.execute(statement).scalars().all()
     return dsr.canonical_population(rows)
 
 
@@ -68,12 +79,15 @@ def subject_ids(session: Session, usccs: Iterable[str]) -> dict[str, uuid.UUID]:
     found: dict[str, uuid.UUID] = {}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # One array parameter instead of thousands of bound values.
-        stmt = select(Subject.uscc, Subject.id).where(
-            Subject.uscc == any_(bindparam("usccs", wanted, type_=ARRAY(String)))
-        )
-        found.update((uscc.upper(), sid) for uscc, sid in connection.execute(stmt))
-        return found
+        # One array parameter instead of thousands of bound values, and the driver's rows
+        # straight into the dict (50,000 rows through SQLAlchemy's result cost ~0.3 s).
+        table = Subject.__table__
+        with connection.connection.driver_connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT upper(uscc), id FROM {table.name} WHERE uscc = ANY(%s)",  # noqa: S608
+                [wanted],
+            )
+            return dict(cursor.fetchall())
     for start in range(0, len(wanted), CHUNK):  # SQLite caps bound parameters
         chunk = wanted[start : start + CHUNK]
         stmt = select(Subject.uscc, Subject.id).where(Subject.uscc.in_(chunk))
@@ -119,12 +133,17 @@ def conflicts_within(
             Inspector.id.in_(inspector_ids_[start : start + CHUNK])
         )
         credential_of.update(tuple(row) for row in session.execute(stmt))
-    in_population = set(members)
     in_pool = set(credentials)
+
+    def in_population(uscc: str | None) -> bool:
+        # `members` is the canonical (sorted) snapshot: a binary search, not a million-entry set.
+        at = bisect.bisect_left(members, uscc) if uscc is not None else len(members)
+        return at < len(members) and members[at] == uscc
+
     return sorted(
         (uscc_of[sid], credential_of[iid])
         for iid, sid in pairs
-        if uscc_of.get(sid) in in_population and credential_of.get(iid) in in_pool
+        if in_population(uscc_of.get(sid)) and credential_of.get(iid) in in_pool
     )
 
 

@@ -46,8 +46,8 @@ class Pull(MethodView):
         with changes.snapshot(db.engine) as session:
             body = pull.pull(
                 session,
-                user_id=identity.user.id,
-                device_id=identity.device.id,
+                user_id=identity.user_id,
+                device_id=identity.device_id,
                 cursor_raw=cursor,
                 links=links,
             )
@@ -78,7 +78,7 @@ class Push(MethodView):
         in the batch. Argument schemas per type: the Push*Args components.
         """
         identity = current_identity()
-        if body["device_id"] != identity.device.id:
+        if body["device_id"] != identity.device_id:
             return _error(403, "device_mismatch", _("device_id 与登录设备不符"))
         try:
             # push() commits after every mutation itself (see server/syncapi/push.py): the
@@ -86,7 +86,7 @@ class Push(MethodView):
             # crash midway and hold the device lock for the whole batch.
             return push.push(
                 db.session,
-                device_id=identity.device.id,
+                device_id=identity.device_id,
                 user=identity.user,
                 actor=identity.actor,
                 mutations=body["mutations"],

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from server.auth.bearer import device_required
+from server.durability import relax_this_commit
 from server.extensions import csrf, db
 from server.i18n import N_
 from server.uploads import openapi
@@ -131,8 +132,8 @@ def create():
         metadata = tus.parse_metadata(request.headers.get("Upload-Metadata"))
         created = tus.create(
             db.session,
-            user_id=identity.user.id,
-            device_id=identity.device.id,
+            user_id=identity.user_id,
+            device_id=identity.device_id,
             actor=identity.actor,
             length=length,
             metadata=metadata,
@@ -161,7 +162,7 @@ def create():
 @device_required
 def upload(upload_id: str):
     try:
-        upload = tus.get_upload(db.session, upload_id, user_id=g.identity.user.id)
+        upload = tus.get_upload(db.session, upload_id, user_id=g.identity.user_id)
         if upload.state == "failed":
             raise tus.UploadError(410, upload.failure or "failed", "")
     except tus.UploadError as error:
@@ -188,7 +189,7 @@ def append(upload_id: str):
             message = N_("PATCH 的 Content-Type 必须为 application/offset+octet-stream")
             raise tus.UploadError(415, "content_type", message)
         offset = tus.parse_int_header(request.headers.get("Upload-Offset"), "Upload-Offset")
-        upload = tus.get_upload(db.session, upload_id, user_id=identity.user.id)
+        upload = tus.get_upload(db.session, upload_id, user_id=identity.user_id)
         # The body is copied to disk in 1 MiB pieces and never past the file's declared
         # length, so the app-wide MAX_CONTENT_LENGTH (meant for forms) does not apply here.
         # (None would not lift it: Flask then falls back to MAX_CONTENT_LENGTH.)
@@ -220,6 +221,9 @@ def append(upload_id: str):
     if upload.state == "complete":
         response.headers["Upload-Verified-SHA256"] = upload.sha256
         _commit_then_discard(upload.id)
+    else:
+        # Only the new offset: a commit lost to a power cut costs a resend, never evidence.
+        relax_this_commit(db.session)
     return response
 
 
@@ -227,7 +231,7 @@ def append(upload_id: str):
 @device_required
 def terminate(upload_id: str):
     try:
-        upload = tus.get_upload(db.session, upload_id, user_id=g.identity.user.id)
+        upload = tus.get_upload(db.session, upload_id, user_id=g.identity.user_id)
         upload_key = upload.id
         tus.terminate(db.session, upload, actor=g.identity.actor)
     except tus.UploadError as error:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.directory.models import Subject
 from server.orm import Base, Timestamps, UUIDPrimaryKey
+from server.references import checked_per_statement
 from server.tasks.models import Task
 
 # planned: waiting for (or in) the field; merged: absorbed into `merged_into`;
@@ -25,9 +26,13 @@ PLANNED, MERGED, CANCELLED = "planned", "merged", "cancelled"
 
 class Visit(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "visits"
-    __table_args__ = (Index("ix_visits_subject_state", "subject_id", "state"),)
+    __table_args__ = (
+        Index("ix_visits_subject_state", "subject_id", "state"),
+        # Written in bulk by the draw: see server/references.py.
+        checked_per_statement("subject_id", "subjects.id"),
+    )
 
-    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
+    subject_id: Mapped[uuid.UUID]
     uscc: Mapped[str] = mapped_column(String(18))
     year: Mapped[int] = mapped_column(index=True)
     # Found by subject (ix_visits_subject_state) or by year; every index slows a large draw.
@@ -65,12 +70,19 @@ class VisitTask(UUIDPrimaryKey, Base):
 
     __tablename__ = "visit_tasks"
     # A subject selected by a draw is carried by exactly one visit at a time.
-    __table_args__ = (UniqueConstraint("draw_id", "subject_id"),)
+    __table_args__ = (
+        UniqueConstraint("draw_id", "subject_id"),
+        # Written in bulk by the draw: see server/references.py. A draft task may be deleted.
+        checked_per_statement("visit_id", "visits.id"),
+        checked_per_statement("task_id", "tasks.id", lock=True),
+        checked_per_statement("draw_id", "draws.id"),
+        checked_per_statement("subject_id", "subjects.id"),
+    )
 
-    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"), index=True)
-    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"), index=True)
-    draw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("draws.id"))  # leads the unique key
-    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
+    visit_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    draw_id: Mapped[uuid.UUID]  # leads the unique key
+    subject_id: Mapped[uuid.UUID]
     position: Mapped[int] = mapped_column(default=0)  # section order in the merged record
 
     visit: Mapped[Visit] = relationship(back_populates="tasks")

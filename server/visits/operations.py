@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import operations as audit
 from server.audit.operations import Actor
-from server.bulk import insert_rows, new_ids
+from server.bulk import ConcurrentWrites, new_ids
 from server.draws.models import DrawSelection
 from server.orm import utcnow
 from server.visits import merges
@@ -27,35 +27,62 @@ from server.visits.models import (
 )
 from sync import changes as sync_changes
 
+VISIT_COLUMNS = (
+    "id", "subject_id", "uscc", "year", "state", "window_start", "window_end", "created_at",
+    "updated_at",
+)  # fmt: skip
+LINK_COLUMNS = ("id", "visit_id", "task_id", "draw_id", "subject_id", "position")
 
-def create_for_draw(session: Session, *, actor: Actor, draw) -> int:
-    """One planned visit per selected subject of a just-made draw; then propose merges.
+# PostgreSQL: the visits and their task links made from the stored selection in one statement,
+# in the database (no rows through Python while the draw matches its teams).
+_VISITS_FROM_SELECTION = """
+    WITH made AS (
+        INSERT INTO visits (id, subject_id, uscc, year, state, window_start, window_end,
+                            created_at, updated_at)
+        SELECT gen_random_uuid(), s.subject_id, s.uscc, %(year)s, %(state)s, %(start)s,
+               %(end)s, %(now)s, %(now)s
+        FROM draw_selections s
+        WHERE s.draw_id = %(draw_id)s AND s.is_alternate IS false
+        ORDER BY s.position
+        RETURNING id, subject_id
+    )
+    INSERT INTO visit_tasks (id, visit_id, task_id, draw_id, subject_id, position)
+    SELECT gen_random_uuid(), made.id, %(task_id)s, %(draw_id)s, made.subject_id, 0 FROM made
+"""
 
-    Written in bulk (a large draw makes tens of thousands) and audited as one event on the
-    task, listing the subjects; returns the number of visits.
-    """
+
+def write_for_draw(session: Session, writes: ConcurrentWrites, draw, selected: list[tuple]) -> None:
+    """One planned visit per selected subject of a just-made draw, with its task link, written
+    after the draw's selection rows (`selected`: (subject id, USCC) in rank order); then
+    `record_for_draw`. A large draw makes tens of thousands: in bulk."""
     task = draw.task
     now = utcnow()
-    visits, links = [], []
-    selected = session.execute(
-        select(DrawSelection.subject_id, DrawSelection.uscc)
-        .where(DrawSelection.draw_id == draw.id, DrawSelection.is_alternate.is_(False))
-        .order_by(DrawSelection.position)
-    ).all()
-    ids = iter(new_ids(session, 2 * len(selected)))
-    for subject_id, uscc in selected:
-        visit_id = next(ids)
-        visits.append({
-            "id": visit_id, "subject_id": subject_id, "uscc": uscc, "year": task.year,
-            "state": PLANNED, "window_start": task.window_start, "window_end": task.window_end,
-            "created_at": now, "updated_at": now,
-        })  # fmt: skip
-        links.append({
-            "id": next(ids), "visit_id": visit_id, "task_id": task.id, "draw_id": draw.id,
-            "subject_id": subject_id, "position": 0,
-        })  # fmt: skip
-    insert_rows(session, Visit, visits)
-    insert_rows(session, VisitTask, links)
+    if writes.concurrent:
+        params = {
+            "year": task.year, "state": PLANNED, "start": task.window_start,
+            "end": task.window_end, "now": now, "draw_id": draw.id, "task_id": task.id,
+        }  # fmt: skip
+        writes.execute(_VISITS_FROM_SELECTION, params)
+        return
+    ids = new_ids(session, 2 * len(selected))
+    visit_ids, link_ids = ids[0::2], ids[1::2]
+    visits = [
+        (visit_id, subject_id, uscc, task.year, PLANNED, task.window_start, task.window_end,
+         now, now)
+        for visit_id, (subject_id, uscc) in zip(visit_ids, selected, strict=True)
+    ]  # fmt: skip
+    links = [
+        (link_id, visit_id, task.id, draw.id, subject_id, 0)
+        for link_id, visit_id, (subject_id, _) in zip(link_ids, visit_ids, selected, strict=True)
+    ]
+    writes.insert(Visit, VISIT_COLUMNS, visits)
+    writes.insert(VisitTask, LINK_COLUMNS, links)
+
+
+def record_for_draw(session: Session, *, actor: Actor, draw, usccs: list[str]) -> int:
+    """After the draw's visits (of `usccs`) are written: the sync feed, one audit event on the
+    task listing the subjects, and merge proposals. Returns the number of visits."""
+    task = draw.task
     # Sync change feed: bulk inserts bypass the ORM's flush hook. One row for the task: the
     # pull expands it to the reader's visits of the task (a draw may create 50,000 visits).
     sync_changes.record(session, sync_changes.TASKS, [task.id])
@@ -65,14 +92,14 @@ def create_for_draw(session: Session, *, actor: Actor, draw) -> int:
         action="visit.create_for_draw",
         object_type="task",
         object_id=task.id,
-        state={"draw_id": draw.id, "visits": sorted(v["uscc"] for v in visits)},
-        details={"task": task.number, "visits": len(visits)},
+        state={"draw_id": draw.id, "visits": sorted(usccs)},
+        details={"task": task.number, "visits": len(usccs)},
     )
     drawn = select(DrawSelection.subject_id).where(
         DrawSelection.draw_id == draw.id, DrawSelection.is_alternate.is_(False)
     )
     propose_merges(session, actor=actor, subjects=drawn)
-    return len(visits)
+    return len(usccs)
 
 
 def _new_visit(session: Session, draw, subject_id: uuid.UUID, uscc: str) -> Visit:

@@ -78,10 +78,26 @@ def test_canonical_population_rejects_duplicates_after_upper_casing():
         dsr.canonical_population(["91371000MA3C1234X5", "91371000ma3c1234x5"])
 
 
-@pytest.mark.parametrize("bad", ["91371000MA3C1234X", "91371000MA3C1234X55", "91371000MA3C-234X5"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "91371000MA3C1234X",
+        "91371000MA3C1234X55",
+        "91371000MA3C-234X5",
+        # Two valid USCCs in one value: the one-string check must not split it into two.
+        "91371000MA3C1234X5\n91371000MA3C1234X6",
+    ],
+)
 def test_canonical_population_rejects_what_is_not_an_18_character_uscc(bad):
     with pytest.raises(dsr.DrawError):
-        dsr.canonical_population([bad])
+        dsr.canonical_population(["92371000MA3C1236X7", bad])
+
+
+def test_canonical_population_of_many_values_matches_the_value_by_value_rules():
+    values = [f"9137{n:014d}".replace("0", "a", 1) for n in range(2000)]
+    expected = sorted(v.strip().upper() for v in values)
+    assert dsr.canonical_population(values) == expected
+    assert dsr.canonical_population([]) == []
 
 
 def test_canonical_pool_sorts_credentials_and_rejects_duplicates():

@@ -456,3 +456,99 @@ def test_a_patch_larger_than_the_form_limit_is_accepted(db, field, restarted):
         response = tus.patch(created.headers["Location"], 0, data)  # one 2 MiB body
         assert response.status_code == 204, response.get_data(as_text=True)
         assert response.headers["Upload-Offset"] == str(len(data))
+
+
+def test_the_last_patch_uses_the_running_hash_or_reads_the_file_when_it_has_none(
+    db, field, monkeypatch
+):
+    """The SHA-256 is normally the hash kept while the PATCHes arrive; a process that did not
+    see them (a restart, another worker) hashes the partial file instead. Both verify."""
+    import sync.uploads as tus_module
+
+    reads = []
+    whole_file = tus_module._sha256_of
+    monkeypatch.setattr(
+        tus_module, "_sha256_of", lambda stream: reads.append(1) or whole_file(stream)
+    )
+    tus = field()
+    for forget_midway in (False, True):
+        data = png((120, 90)) + random.Random(7).randbytes(30_000)
+        media_id = uuid.uuid4()
+        location = tus.create(data, media_id=media_id, content_type="image/png").headers["Location"]
+        for offset in range(0, len(data), 8000):
+            if forget_midway and offset == 16_000:
+                tus_module._RUNNING._entries.clear()  # as if the server had restarted
+            assert tus.patch(location, offset, data[offset : offset + 8000]).status_code == 204
+        assert db.session.get(Media, media_id).sha256 == sha256(data)
+        assert storage().read(db.session.get(Media, media_id).storage_key) == data
+        assert len(reads) == (1 if forget_midway else 0)
+
+
+def test_a_patch_whose_commit_failed_leaves_no_hash_that_could_vouch_for_other_bytes(
+    db, field, monkeypatch
+):
+    """A PATCH writes and hashes its bytes, then its transaction is rolled back. The worker that
+    served it still holds that running hash. If the phone (or anyone with its token) sends other
+    bytes for the same range through another worker, that stale hash must not be taken for the
+    file's: the end hashes the file and finds the mismatch."""
+    import server.uploads.views as views
+    import sync.uploads as tus_module
+
+    data = png((120, 90)) + random.Random(8).randbytes(30_000)
+    first, second = data[10_000:20_000], bytes(reversed(data[10_000:20_000]))
+    declared = sha256(data)  # the bytes of the attempt that was rolled back
+    tus = field()
+    media_id = uuid.uuid4()
+    location = tus.create(data, media_id=media_id, content_type="image/png", digest=declared)
+    location = location.headers["Location"]
+    assert tus.patch(location, 0, data[:10_000]).status_code == 204
+
+    real_append = tus_module.append
+
+    def append_then_fail(*args, **kwargs):
+        real_append(*args, **kwargs)
+        raise tus_module.UploadError(503, "test", "the commit never happens")
+
+    monkeypatch.setattr(views.tus, "append", append_then_fail)
+    assert tus.patch(location, 10_000, first).status_code == 503  # rolled back
+    monkeypatch.setattr(views.tus, "append", real_append)
+    stale = dict(tus_module._RUNNING._entries)  # kept by "the other worker"
+    assert stale, "the failed PATCH left its running hash"
+
+    assert tus.patch(location, 10_000, second).status_code == 204
+    tus_module._RUNNING._entries.update(stale)
+    response = tus.patch(location, 20_000, data[20_000:])
+    assert response.status_code == 460
+    assert response.json["reason"] == "sha256_mismatch"
+    assert db.session.get(Media, media_id) is None
+
+
+def test_only_the_intermediate_patches_commit_without_waiting_for_the_disk(db, field, monkeypatch):
+    """An intermediate PATCH commits just an offset (a lost one costs a resend); the last one
+    commits verified evidence and waits for the disk as every other write does."""
+    import server.uploads.views as views
+    from server import durability
+
+    relaxed = []
+    real = durability.relax_this_commit
+
+    def spy(session):
+        real(session)
+        if session.connection().dialect.name == "postgresql":
+            setting = session.connection().exec_driver_sql("SHOW synchronous_commit").scalar()
+            relaxed.append(setting)
+        else:
+            relaxed.append("sqlite: unchanged")
+
+    monkeypatch.setattr(views, "relax_this_commit", spy)
+    tus = field()
+    data = png((120, 90)) + random.Random(9).randbytes(20_000)
+    media_id = uuid.uuid4()
+    location = tus.create(data, media_id=media_id, content_type="image/png").headers["Location"]
+    for offset in range(0, len(data), 5000):
+        assert tus.patch(location, offset, data[offset : offset + 5000]).status_code == 204
+    patches = -(-len(data) // 5000)
+    assert len(relaxed) == patches - 1  # not the last one
+    expected = "off" if db.engine.dialect.name == "postgresql" else "sqlite: unchanged"
+    assert set(relaxed) == {expected}
+    assert db.session.get(Media, media_id).sha256 == sha256(data)
