@@ -68,6 +68,19 @@ def references(metadata: MetaData) -> list[Reference]:
 
 
 FUNCTIONS = [
+    # The error both checks raise: what PostgreSQL says for a declared foreign key.
+    """
+    CREATE OR REPLACE FUNCTION spotcheck_reference_missing(
+      child text, child_column text, parent text, key text) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION 'insert or update on table "%" violates foreign key "fk_%_%_%"',
+          child, child, child_column, parent
+        USING ERRCODE = 'foreign_key_violation', TABLE = child, COLUMN = child_column,
+              DETAIL = format('Key (%s)=(%s) is not present in table "%s".',
+                              child_column, key, parent);
+    END $$
+    """,
     # AFTER INSERT … FOR EACH STATEMENT, REFERENCING NEW TABLE AS new_rows.
     # Arguments in threes: column, parent table, 'lock' | 'plain'.
     """
@@ -89,12 +102,7 @@ FUNCTIONS = [
           'AND NOT EXISTS (SELECT FROM %2$I p WHERE p.id = n.%1$I) LIMIT 1',
           TG_ARGV[i], TG_ARGV[i + 1]) INTO missing;
         IF missing IS NOT NULL THEN
-          RAISE EXCEPTION 'insert or update on table "%" violates foreign key "fk_%_%_%"',
-              TG_TABLE_NAME, TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
-            USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME,
-                  COLUMN = TG_ARGV[i],
-                  DETAIL = format('Key (%s)=(%s) is not present in table "%s".',
-                                  TG_ARGV[i], missing, TG_ARGV[i + 1]);
+          PERFORM spotcheck_reference_missing(TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1], missing);
         END IF;
         i := i + 3;
       END LOOP;
@@ -121,12 +129,7 @@ FUNCTIONS = [
                            TG_ARGV[i + 1]) INTO found USING value;
           END IF;
           IF NOT found THEN
-            RAISE EXCEPTION 'insert or update on table "%" violates foreign key "fk_%_%_%"',
-                TG_TABLE_NAME, TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
-              USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME,
-                    COLUMN = TG_ARGV[i],
-                    DETAIL = format('Key (%s)=(%s) is not present in table "%s".',
-                                    TG_ARGV[i], value, TG_ARGV[i + 1]);
+            PERFORM spotcheck_reference_missing(TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1], value);
           END IF;
         END IF;
         i := i + 3;
@@ -180,12 +183,13 @@ FUNCTIONS = [
     """,
 ]
 
-FUNCTION_NAMES = [
-    "spotcheck_references_inserted",
-    "spotcheck_references_updated",
-    "spotcheck_references_kept",
-    "spotcheck_references_deleted",
-    "spotcheck_references_id_fixed",
+FUNCTION_SIGNATURES = [
+    "spotcheck_references_inserted()",
+    "spotcheck_references_updated()",
+    "spotcheck_references_kept()",
+    "spotcheck_references_deleted()",
+    "spotcheck_references_id_fixed()",
+    "spotcheck_reference_missing(text, text, text, text)",
 ]
 
 
@@ -252,7 +256,7 @@ def drop_statements(refs: list[Reference]) -> list[str]:
     for parent in parents:
         for suffix in ("deleted", "kept", "kept_truncate", "id_fixed"):
             statements.append(f"DROP TRIGGER IF EXISTS {parent}_references_{suffix} ON {parent}")
-    return statements + [f"DROP FUNCTION IF EXISTS {name}()" for name in FUNCTION_NAMES]
+    return statements + [f"DROP FUNCTION IF EXISTS {name}" for name in FUNCTION_SIGNATURES]
 
 
 def _current() -> list[Reference]:

@@ -53,7 +53,7 @@ def test_a_draw_writes_selections_teams_visits_and_links_that_all_resolve(drawn,
 def test_bulk_rows_naming_a_missing_subject_are_refused_and_nothing_is_written(drawn, db):
     _, draw = drawn
     before = _count(db, DrawSelection)
-    row = (uuid.uuid4(), draw.id, "91370000MA3XXXXX0X", uuid.uuid4(), "0" * 64, 99, True)
+    row = (uuid.uuid4(), draw.id, "91370000MA3C9999X1", uuid.uuid4(), "0" * 64, 99, True)
     with pytest.raises(IntegrityError):
         insert_rows(db.session, DrawSelection, SELECTION_COLUMNS, [row])
         db.session.flush()
