@@ -2,6 +2,7 @@
 // keep the bearer token. Signing out keeps every piece of unsent work on the phone.
 import { db, getMeta, setMeta } from "./db.js";
 import { makeDeviceKey } from "./devicekey.js";
+import { t } from "./i18n.js";
 import { ApiError, isDevice, request } from "../sync/api.js";
 
 export async function signIn(username, password, deviceName) {
@@ -53,8 +54,10 @@ async function renumberBase() {
 export function defaultDeviceName() {
   const ua = typeof navigator !== "undefined" ? navigator.userAgent : "";
   if (/iPhone|iPad/.test(ua)) return "iPhone";
-  if (/Android/.test(ua)) return "Android 手机";
-  return "浏览器";
+  // Sent to the server as the device's name (the administrators' device list): in the language
+  // the inspector uses.
+  if (/Android/.test(ua)) return t("Android 手机");
+  return t("浏览器");
 }
 
 export async function signOut() {
@@ -72,6 +75,7 @@ export function errorText(error) {
     if (error.body && (error.body.detail || error.body.message)) {
       return error.body.detail || error.body.message;
     }
+    // A key of lib/i18n.js, translated where it is shown.
     if (error.kind === "retry") return "无法连接服务器，请检查网络后重试";
   }
   return String(error && error.message ? error.message : error);

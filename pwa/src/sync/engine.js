@@ -93,12 +93,9 @@ export async function pushAll({ database = defaultDb, fetchImpl } = {}) {
         // it never saw were dropped here, which must not happen; park and show it.
         const expected = error.body.expected_seq;
         const first = await firstPendingSeq(database);
-        throw new ApiError(
-          "park",
-          409,
-          error.body,
-          `服务器期待序号 ${expected}，本机待发送从 ${first} 开始`,
-        );
+        const gap = new ApiError("park", 409, error.body, "服务器期待序号 {expected}，本机待发送从 {first} 开始");
+        gap.params = { expected, first };
+        throw gap;
       }
       throw error;
     }
@@ -232,7 +229,7 @@ export async function drain() {
       const delay = kind === "auth" ? null : backoff(failures);
       setStatus({
         running: false,
-        lastError: { kind, status: error.status || 0, message: describe(error) },
+        lastError: { kind, status: error.status || 0, ...describe(error) },
         failures,
         next: delay ? Date.now() + delay : null,
       });
@@ -249,14 +246,20 @@ export async function drain() {
   return outcome;
 }
 
-// What the inspector reads on the sync screen (the browser's own texts are English).
+// What the inspector reads on the sync screen (the browser's own texts are English): a text
+// of ours (a key of lib/i18n.js, translated when shown, so switching the language also changes
+// a failure already on screen) with its parameters, or what the server said, as it said it.
 export function describe(error) {
   const status = error && error.status;
-  if (!status) return "无法连接服务器（离线或网络不稳定），将自动重试";
-  if (status === 401) return "登录已失效，请重新登录（本机数据不会丢失）";
-  if (status === 460) return "文件校验不一致，将重新上传";
-  if (status >= 500 || status === 408 || status === 429) return `服务器暂时无法处理（${status}），将自动重试`;
-  return (error.body && (error.body.detail || error.body.message)) || String(error.message || error);
+  if (!status) return { message: "无法连接服务器（离线或网络不稳定），将自动重试" };
+  if (status === 401) return { message: "登录已失效，请重新登录（本机数据不会丢失）" };
+  if (status === 460) return { message: "文件校验不一致，将重新上传" };
+  if (status >= 500 || status === 408 || status === 429) {
+    return { message: "服务器暂时无法处理（{status}），将自动重试", params: { status } };
+  }
+  const said = error.body && (error.body.detail || error.body.message);
+  if (said) return { message: said };
+  return { message: String(error.message || error), params: error.params };
 }
 
 export function schedule(delay) {

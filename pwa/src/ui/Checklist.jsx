@@ -4,7 +4,7 @@ import { db } from "../lib/db.js";
 import { t } from "../lib/i18n.js";
 import { draftFor, flushDraft, saveLocal, startCorrection } from "../lib/work.js";
 import { kick } from "../sync/engine.js";
-import { Badge, Header, MediaState } from "./common.jsx";
+import { Badge, Data, Header, MediaState } from "./common.jsx";
 import { useLive } from "./hooks.js";
 import { loadVisit, missingFor, questionsOf } from "./visitdata.js";
 
@@ -67,27 +67,36 @@ export function Checklist({ id, taskId }) {
 
   return (
     <>
-      <Header title={`${t("检查表")} · ${task.number || task.name}`} back={`/visit/${id}`} />
+      <Header
+        title={
+          <>
+            {t("检查表")} · <Data>{task.number || task.name}</Data>
+          </>
+        }
+        back={`/visit/${id}`}
+      />
       <main class="checklist">
         {locked && (
           <section class="card">
             <p>
-              <Badge kind="ok">{t("已提交")}</Badge> 第 {draft.version || 1} 版已签名，不能再修改。
+              <Badge kind="ok">{t("已提交")}</Badge> {t("第 {version} 版已签名，不能再修改。", { version: draft.version || 1 })}
             </p>
             <button type="button" class="secondary" onClick={() => startCorrection(id, taskId).then((row) => setDraftId(row.id))}>
-              更正（生成新版本）
+              {t("更正（生成新版本）")}
             </button>
           </section>
         )}
         {itemList.map((item, n) => (
           <section class="card item" key={item.id}>
             <h2>
-              {n + 1}. {item.name}
+              {n + 1}. <Data>{item.name}</Data>
             </h2>
-            <p class="muted">{item.content}</p>
+            <p class="muted">
+              <Data>{item.content}</Data>
+            </p>
             {questions.filter((q) => q.item_code === item.code).map(renderQuestion)}
             <label>
-              {t("检查发现")}（{item.code}）
+              {t("检查发现（{code}）", { code: item.code })}
               <textarea
                 rows={2}
                 value={draft.notes[`item:${item.id}`] || ""}
@@ -100,7 +109,7 @@ export function Checklist({ id, taskId }) {
         {general.length > 0 && <section class="card item">{general.map(renderQuestion)}</section>}
         <section class="card">
           <label>
-            检查情况小结
+            {t("检查情况小结")}
             <textarea
               id="findings"
               rows={3}
@@ -110,7 +119,7 @@ export function Checklist({ id, taskId }) {
             />
           </label>
           <p class="hint" aria-live="polite">
-            {missing.length ? `还有 ${missing.length} 项必填未完成` : "必填项已完成"} · 已自动保存在本机
+            {missing.length ? t("还有 {count} 项必填未完成", { count: missing.length }) : t("必填项已完成")} · {t("已自动保存在本机")}
           </p>
         </section>
       </main>
@@ -133,10 +142,14 @@ function Question({ q, value, note, onAnswer, onNote, media, onPhoto, locked, mi
   return (
     <div class={missing ? "question missing" : "question"} data-question={q.id}>
       <p class="q-text">
-        {q.text} {q.required && <Badge kind="warn">{t("必填")}</Badge>}
+        <Data>{q.text}</Data> {q.required && <Badge kind="warn">{t("必填")}</Badge>}
         {q.answer_type === "photo_required" && <Badge kind="warn">{t("必须拍照")}</Badge>}
       </p>
-      {q.help && <p class="hint">{q.help}</p>}
+      {q.help && (
+        <p class="hint">
+          <Data>{q.help}</Data>
+        </p>
+      )}
       {q.answer_type === "yes_no_na" && (
         <div class="choices">
           {choice("yes", "是")}
@@ -154,7 +167,7 @@ function Question({ q, value, note, onAnswer, onNote, media, onPhoto, locked, mi
       <div class="thumbs">
         {media.map((m) => (
           <figure key={m.id}>
-            {m.thumb ? <img src={m.thumb} alt="" /> : <span>▤</span>}
+            {m.thumb ? <img src={m.thumb} alt={t("照片")} /> : <span aria-hidden="true">▤</span>}
             <MediaState state={m.state} />
           </figure>
         ))}

@@ -1,9 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { renderSVG } from "uqr";
 import { db, getMeta } from "../lib/db.js";
-import { t } from "../lib/i18n.js";
+import { formatDay, t } from "../lib/i18n.js";
 import { credentialShown } from "../lib/work.js";
-import { Header, localDate, today } from "./common.jsx";
+import { Data, Header, localDate, today } from "./common.jsx";
 import { useLive } from "./hooks.js";
 import { hasEvent, loadVisit } from "./visitdata.js";
 
@@ -58,39 +58,47 @@ export function Credential({ id }) {
     <div class="credential-screen">
       <Header title={t("出示证件")} back={`/visit/${id}`} />
       <main class="credential">
-        <p class="issuer">{c.issuer}</p>
-        <h2>行政执法证</h2>
+        <p class="issuer">
+          <Data>{c.issuer}</Data>
+        </p>
+        <h2>{t("行政执法证")}</h2>
         <div class="cred-body">
-          {photo ? <img class="photo" src={photo} alt={c.name} /> : <div class="photo placeholder">照片</div>}
+          {photo ? <img class="photo" src={photo} alt={t("证件照片")} /> : <div class="photo placeholder">{t("照片")}</div>}
           <dl>
-            <dt>姓名</dt>
-            <dd class="big-name">{c.name}</dd>
-            <dt>证号</dt>
+            <dt>{t("姓名")}</dt>
+            <dd class="big-name">
+              <Data>{c.name}</Data>
+            </dd>
+            <dt>{t("证号")}</dt>
             <dd class="mono">{c.credential_no}</dd>
-            <dt>单位</dt>
-            <dd>{c.department}</dd>
-            <dt>有效期</dt>
+            <dt>{t("单位")}</dt>
+            <dd>
+              <Data>{c.department}</Data>
+            </dd>
+            <dt>{t("有效期")}</dt>
             <dd class={valid ? "" : "danger-text"}>
-              {c.valid_from || "—"} 至 {c.valid_until} {valid ? "" : "（已失效）"}
+              {t("{from} 至 {until}", { from: formatDay(c.valid_from), until: formatDay(c.valid_until) })} {valid ? "" : t("（已失效）")}
             </dd>
           </dl>
         </div>
         {url ? (
           <figure class="qr">
-            <img src={qrDataUrl(url)} alt="核验二维码" />
-            <figcaption>扫码核验证件，并查看本人是否受派检查 {data.subject.name}</figcaption>
+            <img src={qrDataUrl(url)} alt={t("核验二维码")} />
+            <figcaption>{t("扫码核验证件，并查看本人是否受派检查 {subject}", { subject: <Data>{data.subject.name}</Data> })}</figcaption>
           </figure>
         ) : (
-          <p class="hint">联网同步后显示核验二维码</p>
+          <p class="hint">{t("联网同步后显示核验二维码")}</p>
         )}
         {shown ? (
-          <p class="ok-text">✓ 已出示 {localDate(shown.at)}</p>
+          <p class="ok-text">
+            ✓ {t("已出示")} {localDate(shown.at)}
+          </p>
         ) : (
           <button type="button" class="primary big" id="credential-shown" onClick={() => credentialShown(id)}>
-            已向当事人出示证件
+            {t("已向当事人出示证件")}
           </button>
         )}
-        {hasEvent(data, "credential.shown") && <p class="hint">可继续送达告知书。</p>}
+        {hasEvent(data, "credential.shown") && <p class="hint">{t("可继续送达告知书。")}</p>}
       </main>
     </div>
   );

@@ -1,13 +1,15 @@
 import { useState } from "preact/hooks";
 import { errorText, signIn } from "../lib/account.js";
-import { t } from "../lib/i18n.js";
+import { lang, t } from "../lib/i18n.js";
 import { go } from "../lib/router.js";
 import { kick } from "../sync/engine.js";
-import { InstallHint } from "./Settings.jsx";
+import { useSignal } from "./hooks.js";
+import { InstallHint, LanguageSwitch } from "./Settings.jsx";
 
 export function Login() {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  const current = useSignal(lang);
   async function submit(event) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -29,6 +31,8 @@ export function Login() {
       <h1>{t("外勤检查")}</h1>
       <p class="hint">{t("首次使用需联网登录；登录后可离线工作。")}</p>
       <InstallHint />
+      {/* Chosen before signing in too: the first screen is already in the inspector's language. */}
+      <LanguageSwitch current={current} />
       <form onSubmit={submit} class="stack">
         <label>
           {t("用户名")}
@@ -40,11 +44,11 @@ export function Login() {
         </label>
         <label>
           {t("设备名称")}
-          <input name="device" id="device" placeholder="我的手机" maxLength={60} />
+          <input name="device" id="device" placeholder={t("我的手机")} maxLength={60} />
         </label>
         {error && (
           <p class="error" role="alert">
-            {error}
+            {t(error)}
           </p>
         )}
         <button class="primary big" type="submit" disabled={busy}>

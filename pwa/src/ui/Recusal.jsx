@@ -19,7 +19,7 @@ export function Recusal({ id }) {
   const tasks = data.tasks.filter((task) => mine.has(task.id));
   const chosen = taskId || (tasks[0] && tasks[0].id);
   async function send() {
-    if (!text.trim()) return setError("请写明回避理由（与检查对象的关系）");
+    if (!text.trim()) return setError("请写明回避理由（与检查对象的关系）"); // translated when shown
     await requestRecusal({ visitId: id, taskId: chosen, mode, explanation: text.trim() });
     kick();
     go(`/visit/${id}`);
@@ -28,13 +28,13 @@ export function Recusal({ id }) {
     <>
       <Header title={t("申请回避")} back={`/visit/${id}`} />
       <main class="stack">
-        <p class="card">与检查对象存在利害关系的，应当申请回避。申请提交后由分管领导审批，审批前请勿开展检查。</p>
+        <p class="card">{t("与检查对象存在利害关系的，应当申请回避。申请提交后由分管领导审批，审批前请勿开展检查。")}</p>
         {tasks.length > 1 && (
           <label>
-            任务
+            {t("任务")}
             <select value={chosen} onChange={(e) => setTaskId(e.currentTarget.value)}>
               {tasks.map((task) => (
-                <option value={task.id} key={task.id}>
+                <option value={task.id} key={task.id} data-value="">
                   {task.number} {task.name}
                 </option>
               ))}
@@ -43,23 +43,23 @@ export function Recusal({ id }) {
         )}
         <div class="segmented">
           <button type="button" class={mode === "replace" ? "on" : ""} onClick={() => setMode("replace")}>
-            本检查换人
+            {t("本检查换人")}
           </button>
           <button type="button" class={mode === "withdraw" ? "on" : ""} onClick={() => setMode("withdraw")}>
-            退出整个任务
+            {t("退出整个任务")}
           </button>
         </div>
         <label>
-          回避理由
+          {t("回避理由")}
           <textarea id="recusal-text" rows={4} value={text} onInput={(e) => setText(e.currentTarget.value)} />
         </label>
         {error && (
           <p class="error" role="alert">
-            {error}
+            {t(error)}
           </p>
         )}
         <button type="button" class="primary big" id="recusal-send" onClick={send}>
-          提交回避申请
+          {t("提交回避申请")}
         </button>
       </main>
     </>

@@ -3,7 +3,7 @@ import { db } from "../lib/db.js";
 import { t } from "../lib/i18n.js";
 import { go } from "../lib/router.js";
 import { counts, drain, getStatus, onStatus } from "../sync/engine.js";
-import { Header, MediaState, localDate } from "./common.jsx";
+import { Data, Header, MediaState, localDate } from "./common.jsx";
 import { useLive, useOnline } from "./hooks.js";
 
 const TYPES = {
@@ -15,6 +15,8 @@ const TYPES = {
   "media.attach": "登记证据",
   "recusal.request": "回避申请",
 };
+
+const KINDS = { photo: "照片", audio: "录音文件", video: "录像文件", document: "文档" };
 
 export function useSyncStatus() {
   const [status, setStatus] = useState(getStatus());
@@ -31,7 +33,7 @@ export function SyncPill() {
   return (
     <button type="button" class={`sync-pill ${online ? "" : "offline"} ${problems ? "danger" : ""}`} id="sync-pill" onClick={() => go("/sync")}>
       <span>{online ? t("在线") : t("离线")}</span>
-      <span>{status.running ? "同步中…" : waiting ? `${t("待发送")} ${waiting}` : "已全部同步"}</span>
+      <span>{status.running ? t("同步中…") : waiting ? `${t("待发送")} ${waiting}` : t("已全部同步")}</span>
       {problems > 0 && <span>· {t("被拒绝")} {problems}</span>}
     </button>
   );
@@ -52,41 +54,42 @@ export function Sync() {
       <main class="sync">
         <section class="card">
           <p>
-            {online ? t("在线") : t("离线")} · 上次同步：{pulledAt ? localDate(pulledAt.value) : "—"}
+            {online ? t("在线") : t("离线")} · {t("上次同步：{when}", { when: pulledAt ? localDate(pulledAt.value) : "—" })}
           </p>
           {authRequired && authRequired.value && (
             <p class="error" role="alert">
-              登录已失效，请重新登录（本机数据不会丢失）。 <a href="#/login">{t("登录")}</a>
+              {t("登录已失效，请重新登录（本机数据不会丢失）。")} <a href="#/login">{t("登录")}</a>
             </p>
           )}
           {status.lastError && (
             <p class="error" role="alert">
-              上次同步失败：{status.lastError.message}
-              {status.next ? `（${Math.max(0, Math.round((status.next - Date.now()) / 1000))} 秒后自动重试）` : ""}
+              {t("上次同步失败：{reason}", { reason: t(status.lastError.message, status.lastError.params) })}
+              {status.next ? t("（{seconds} 秒后自动重试）", { seconds: Math.max(0, Math.round((status.next - Date.now()) / 1000)) }) : ""}
             </p>
           )}
           <button type="button" class="primary big" id="retry-now" disabled={status.running} onClick={() => drain()}>
-            {status.running ? "同步中…" : t("重试")}
+            {status.running ? t("同步中…") : t("重试")}
           </button>
         </section>
         <section class="card">
           <h2>
-            {t("待发送")}（{pendingRows.length}）
+            {t("{label}（{count}）", { label: t("待发送"), count: pendingRows.length })}
           </h2>
           <ul class="plain">
             {pendingRows.map((r) => (
               <li key={r.seq}>
-                #{r.seq} {TYPES[r.type] || r.type} · {localDate(r.created_at)}
+                #{r.seq} {TYPES[r.type] ? t(TYPES[r.type]) : r.type} · {localDate(r.created_at)}
               </li>
             ))}
           </ul>
         </section>
         <section class="card">
-          <h2>文件（{media.length}）</h2>
+          <h2>{t("{label}（{count}）", { label: t("文件"), count: media.length })}</h2>
           <ul class="plain">
             {media.map((m) => (
               <li key={m.id}>
-                {m.name || m.kind} <MediaState state={m.state} /> {m.error && <span class="danger-text">{m.error}</span>}
+                {m.name ? <Data>{m.name}</Data> : t(KINDS[m.kind] || m.kind)} <MediaState state={m.state} />{" "}
+                {m.error && <span class="danger-text">{t(m.error)}</span>}
               </li>
             ))}
           </ul>
@@ -94,14 +97,17 @@ export function Sync() {
         {rejected.length > 0 && (
           <section class="card warn">
             <h2>
-              {t("被拒绝")}（{rejected.length}）
+              {t("{label}（{count}）", { label: t("被拒绝"), count: rejected.length })}
             </h2>
             <ul class="plain">
               {rejected.map((r) => (
                 <li key={r.seq}>
-                  #{r.seq} {TYPES[r.type] || r.type}：{(r.error && r.error.message) || r.error.code}
+                  #{r.seq} {TYPES[r.type] ? t(TYPES[r.type]) : r.type}
+                  {t("：")}
+                  {/* The server's reason, as the server wrote it. */}
+                  <Data>{(r.error && r.error.message) || (r.error && r.error.code)}</Data>
                   <button type="button" class="link" onClick={() => db.outbox.delete(r.seq)}>
-                    知道了
+                    {t("知道了")}
                   </button>
                 </li>
               ))}

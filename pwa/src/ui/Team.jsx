@@ -1,5 +1,5 @@
 import { t } from "../lib/i18n.js";
-import { Badge, Header, localDate } from "./common.jsx";
+import { Badge, Data, Header, localDate } from "./common.jsx";
 import { useLive } from "./hooks.js";
 import { loadVisit } from "./visitdata.js";
 
@@ -14,36 +14,41 @@ const STATES = {
 // The team lead's view: every record of the visit as the server holds it (synced by pull).
 export function Team({ id }) {
   const data = useLive(() => loadVisit(id), [id], null);
-  if (!data || data.missing) return <Header title="组员记录" back={`/visit/${id}`} />;
+  if (!data || data.missing) return <Header title={t("组员记录")} back={`/visit/${id}`} />;
   const taskName = (taskId) => {
     const task = data.tasks.find((x) => x.id === taskId);
     return task ? task.number || task.name : "";
   };
   return (
     <>
-      <Header title="组员记录" back={`/visit/${id}`} />
+      <Header title={t("组员记录")} back={`/visit/${id}`} />
       <main>
-        {data.records.length === 0 && <p class="empty">服务器上还没有本检查的记录（同步后显示）。</p>}
+        {data.records.length === 0 && <p class="empty">{t("服务器上还没有本检查的记录（同步后显示）。")}</p>}
         {data.records.map((r) => (
           <section class="card" key={r.id}>
             <h2>
-              {taskName(r.task_id)} · 第 {r.version} 版 <Badge kind={r.state === "returned" ? "danger" : ["submitted", "approved"].includes(r.state) ? "ok" : "warn"}>{STATES[r.state] || r.state}</Badge>
+              <Data>{taskName(r.task_id)}</Data> · {t("第 {version} 版", { version: r.version })}{" "}
+              <Badge kind={r.state === "returned" ? "danger" : ["submitted", "approved"].includes(r.state) ? "ok" : "warn"}>
+                {STATES[r.state] ? t(STATES[r.state]) : r.state}
+              </Badge>
             </h2>
             <p>
-              {r.author} · {localDate(r.submitted_at || r.updated_at)}
+              <Data>{r.author}</Data> · {localDate(r.submitted_at || r.updated_at)}
             </p>
-            {r.record && r.record.findings && <p>小结：{r.record.findings}</p>}
+            {r.record && r.record.findings && <p>{t("小结：{findings}", { findings: <Data>{r.record.findings}</Data> })}</p>}
             {r.record_hash && <p class="mono small">SHA-256 {r.record_hash}</p>}
             {data.comments
               .filter((c) => c.record_id === r.id)
               .map((c) => (
                 <p class="warn-text" key={c.id}>
-                  {c.author}：{c.body}
+                  <Data>{c.author}</Data>
+                  {t("：")}
+                  <Data>{c.body}</Data>
                 </p>
               ))}
           </section>
         ))}
-        <p class="hint">{t("同步")}后更新。</p>
+        <p class="hint">{t("同步后更新。")}</p>
       </main>
     </>
   );

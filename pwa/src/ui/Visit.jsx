@@ -1,8 +1,8 @@
-import { t } from "../lib/i18n.js";
+import { formatDay, t } from "../lib/i18n.js";
 import { go } from "../lib/router.js";
 import { startVisit } from "../lib/work.js";
-import { Badge, Header, localDate } from "./common.jsx";
-import { mapLink } from "./Visits.jsx";
+import { Badge, Data, Header, localDate } from "./common.jsx";
+import { TeamNames, mapLink } from "./Visits.jsx";
 import { useLive } from "./hooks.js";
 import { hasEvent, latestDraft, loadVisit, missingFor } from "./visitdata.js";
 
@@ -13,7 +13,7 @@ export function Visit({ id }) {
     return (
       <>
         <Header title={t("我的检查")} back="/visits" />
-        <p class="empty">该检查已不在您的任务中（可能已调整检查组）。本机未上传的内容仍会继续上传。</p>
+        <p class="empty">{t("该检查已不在您的任务中（可能已调整检查组）。本机未上传的内容仍会继续上传。")}</p>
       </>
     );
   }
@@ -34,46 +34,59 @@ export function Visit({ id }) {
   });
   return (
     <>
-      <Header title={subject.name} back="/visits" />
+      <Header title={<Data>{subject.name}</Data>} back="/visits" />
       <main class="visit-detail">
         <section class="card">
           <p class="mono">{visit.uscc}</p>
-          <p>
-            <a href={mapLink(subject.address)}>{subject.address}</a>
+          <p class="addr">
+            <a href={mapLink(subject.address)}>
+              <Data>{subject.address}</Data>
+            </a>
           </p>
-          {subject.legal_rep && <p>法定代表人：{subject.legal_rep}</p>}
+          {subject.legal_rep && <p>{t("法定代表人：{name}", { name: <Data>{subject.legal_rep}</Data> })}</p>}
           {subject.contact_phone && (
             <p>
-              联系电话：<a href={`tel:${subject.contact_phone}`}>{subject.contact_phone}</a>
+              {t("联系电话：{phone}", { phone: <a href={`tel:${subject.contact_phone}`}>{subject.contact_phone}</a> })}
             </p>
           )}
           <p>
-            检查时间：{visit.window_start} 至 {visit.window_end}
+            {t("检查时间：{start} 至 {end}", { start: formatDay(visit.window_start), end: formatDay(visit.window_end) })}
           </p>
           {data.tasks.map((task) => {
             const section = visit.sections.find((s) => s.task_id === task.id);
             return (
               <div key={task.id} class="section-info">
                 <p>
-                  <strong>{task.number}</strong> {task.name}
+                  <strong>
+                    <Data>{task.number}</Data>
+                  </strong>{" "}
+                  <Data>{task.name}</Data>
                 </p>
                 <p class="muted">
-                  {t("检查组")}：
-                  {section.team.map((m) => `${m.name}${m.is_lead ? `（${t("组长")}）` : ""}`).join("、")}
+                  {t("{label}：", { label: t("检查组") })}
+                  <TeamNames team={section.team} />
                 </p>
               </div>
             );
           })}
         </section>
         {data.comments.length > 0 && (
-          <section class="card warn" aria-label="审核意见">
-            <h2>审核意见</h2>
+          <section class="card warn" aria-label={t("审核意见")}>
+            <h2>{t("审核意见")}</h2>
             {data.comments.map((c) => (
               <p key={c.id}>
-                <strong>{c.author}</strong>（{localDate(c.created_at)}）：{c.body}
+                {t("{author}（{when}）：{body}", {
+                  author: (
+                    <strong>
+                      <Data>{c.author}</Data>
+                    </strong>
+                  ),
+                  when: localDate(c.created_at),
+                  body: <Data>{c.body}</Data>,
+                })}
               </p>
             ))}
-            <p class="hint">请更正后重新签名提交（原记录保留）。</p>
+            <p class="hint">{t("请更正后重新签名提交（原记录保留）。")}</p>
           </section>
         )}
         <ol class="steps">
@@ -94,7 +107,14 @@ export function Visit({ id }) {
           {data.tasks.map((task) => {
             const draft = latestDraft(data, task.id);
             const missing = missingFor(data, task, draft);
-            const label = data.tasks.length > 1 ? `${t("检查表")} · ${task.number || task.name}` : t("检查表");
+            const label =
+              data.tasks.length > 1 ? (
+                <>
+                  {t("检查表")} · <Data>{task.number || task.name}</Data>
+                </>
+              ) : (
+                t("检查表")
+              );
             return (
               <span key={task.id}>
                 {step(
@@ -106,13 +126,13 @@ export function Visit({ id }) {
               </span>
             );
           })}
-          {step(data.media.length > 0, `${t("证据")}（${data.media.length}）`, `/visit/${visit.id}/evidence`)}
+          {step(data.media.length > 0, t("{label}（{count}）", { label: t("证据"), count: data.media.length }), `/visit/${visit.id}/evidence`)}
           {step(allSubmitted, t("签字确认"), `/visit/${visit.id}/signoff`)}
         </ol>
         <section class="actions">
           {visit.i_am_lead && (
             <button type="button" class="secondary" onClick={() => go(`/visit/${visit.id}/team`)}>
-              组员记录
+              {t("组员记录")}
             </button>
           )}
           <button type="button" class="secondary" onClick={() => go(`/visit/${visit.id}/recusal`)}>

@@ -1,7 +1,7 @@
 import { db } from "../lib/db.js";
-import { t } from "../lib/i18n.js";
+import { formatDay, t } from "../lib/i18n.js";
 import { go } from "../lib/router.js";
-import { Badge, Header, today } from "./common.jsx";
+import { Badge, Data, Header, today } from "./common.jsx";
 import { useLive } from "./hooks.js";
 import { SyncPill } from "./Sync.jsx";
 
@@ -15,6 +15,38 @@ export function groupVisits(visits, submittedVisitIds, day = today()) {
     else groups.upcoming.push(visit);
   }
   return groups;
+}
+
+// The people of a visit, each once: on a merged visit the same inspector is on several
+// sections' teams (same credential number); a member who leads any section is marked lead.
+// Leads first, then in the order the sections list them.
+export function teamOf(sections) {
+  const people = new Map();
+  for (const section of sections) {
+    for (const m of section.team || []) {
+      const key = m.credential_no || m.name;
+      const seen = people.get(key);
+      if (seen) seen.is_lead = seen.is_lead || Boolean(m.is_lead);
+      else people.set(key, { ...m, is_lead: Boolean(m.is_lead) });
+    }
+  }
+  const all = [...people.values()];
+  return [...all.filter((m) => m.is_lead), ...all.filter((m) => !m.is_lead)];
+}
+
+export function TeamNames({ team, sections }) {
+  const people = sections ? teamOf(sections) : teamOf([{ team }]);
+  return (
+    <span class="team-names">
+      {people.map((m, i) => (
+        <span key={m.credential_no || m.name} class={m.is_lead ? "member lead" : "member"}>
+          {i > 0 && t("、")}
+          <Data>{m.name}</Data>
+          {m.is_lead && t("（{lead}）", { lead: t("组长") })}
+        </span>
+      ))}
+    </span>
+  );
 }
 
 export function mapLink(address) {
@@ -106,32 +138,35 @@ function VisitCard({ visit, data, overdue }) {
   const waiting = data.waiting.get(visit.id) || 0;
   const tasks = visit.sections.map((s) => data.byTask[s.task_id]).filter(Boolean);
   const itemNames = tasks.flatMap((task) => (task.item_ids || []).map((id) => (data.byItem[id] || {}).name)).filter(Boolean);
-  const team = visit.sections.flatMap((s) => s.team);
-  const lead = team.find((m) => m.is_lead);
   return (
-    <article class="card visit" onClick={() => go(`/visit/${visit.id}`)}>
+    <article class="card visit" data-visit={visit.id} onClick={() => go(`/visit/${visit.id}`)}>
       <h3>
-        {subject.name || visit.uscc}
+        <Data>{subject.name || visit.uscc}</Data>
         {visit.sections.length > 1 && <Badge>{t("合并检查")}</Badge>}
         {visit.i_am_lead && <Badge kind="ok">{t("组长")}</Badge>}
       </h3>
       <p class="addr">
         <a href={mapLink(subject.address)} onClick={(e) => e.stopPropagation()}>
-          {subject.address}
+          <Data>{subject.address}</Data>
         </a>
       </p>
-      <p class="muted">{itemNames.join("、")}</p>
-      <p class="row">
-        <span class={overdue ? "danger-text" : ""}>
-          {t("截止")} {visit.window_end}
-        </span>
-        <span>
-          {t("组长")}：{lead ? lead.name : "—"} · {t("检查组")} {team.length}
-        </span>
+      <p class="muted">
+        <Data>{[...new Set(itemNames)].join("、")}</Data>
+      </p>
+      <p class="team">
+        {t("{label}：", { label: t("检查组") })}
+        <TeamNames sections={visit.sections} />
       </p>
       <p class="row">
-        {waiting ? <Badge kind="warn">{t("待发送")} {waiting}</Badge> : data.submitted.has(visit.id) ? <Badge kind="ok">{t("已提交")}</Badge> : <span />}
-        <button class="link" type="button">›</button>
+        <span class={overdue ? "danger-text" : ""}>
+          {t("截止")} {formatDay(visit.window_end)}
+        </span>
+        <span class="row">
+          {waiting ? <Badge kind="warn">{t("待发送")} {waiting}</Badge> : data.submitted.has(visit.id) ? <Badge kind="ok">{t("已提交")}</Badge> : null}
+          <button class="link" type="button" aria-label={t("打开检查")}>
+            ›
+          </button>
+        </span>
       </p>
     </article>
   );

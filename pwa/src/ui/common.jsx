@@ -1,4 +1,4 @@
-import { t } from "../lib/i18n.js";
+import { formatDateTime, t } from "../lib/i18n.js";
 import { go } from "../lib/router.js";
 
 export function Header({ title, back, right }) {
@@ -21,6 +21,16 @@ export function Badge({ kind = "", children }) {
   return <span class={`badge ${kind}`}>{children}</span>;
 }
 
+// Text that comes from the server as it is (a business's name, an address, an item's wording,
+// a colleague's name): never translated, and marked so (the English-screen test skips it).
+export function Data({ children, class: cls }) {
+  return (
+    <span data-value="" class={cls}>
+      {children}
+    </span>
+  );
+}
+
 export const MEDIA_STATE = {
   local: ["待上传", "warn"],
   uploading: ["上传中", "warn"],
@@ -34,10 +44,15 @@ export function MediaState({ state }) {
 }
 
 export function localDate(iso) {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  return formatDateTime(iso);
+}
+
+// The calendar day in Beijing of a moment (now by default), as 2026-11-27.
+export function beijingDay(iso) {
+  const when = iso ? new Date(iso) : new Date();
+  return when.toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
 }
 
 export function today() {
-  return new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+  return beijingDay();
 }
