@@ -107,7 +107,7 @@ const EN_SCREENS = {
   "上次同步：{when}": "Last synced: {when}",
   "登录已失效，请重新登录（本机数据不会丢失）。": "Your sign-in has expired. Please sign in again (nothing on this phone is lost).",
   "上次同步失败：{reason}": "Last sync failed: {reason}",
-  "（{seconds} 秒后自动重试）": " (trying again in {seconds} s)",
+  "（{seconds} 秒后自动重试）": " (next try in {seconds} s)",
   "知道了": "Dismiss",
   "服务器期待序号 {expected}，本机待发送从 {first} 开始":
     "The server expects item #{expected}, but this phone's queue starts at #{first}",
