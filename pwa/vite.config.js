@@ -1,6 +1,6 @@
 // The field app is served by the Flask server at /app/ (server/fieldapp); the service worker is
 // our own (injectManifest): it precaches the shell and answers navigations offline, while the
-// outbox and uploads stay in the page (see src/sync/).
+// uploads stay in the page; Background Sync pushes and pulls from the worker too (src/sw.js).
 import { defineConfig } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
 

@@ -54,8 +54,12 @@ if ("serviceWorker" in navigator) {
     if (route.value === "/visits" || route.value === "/login") apply();
     else update.value = apply;
   });
+  // Background Sync woke the service worker: drain here (uploads need a page) and tell it how
+  // it went, so the browser retries later if this failed.
   navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data && event.data.type === "drain") kick(0);
+    if (!event.data || event.data.type !== "drain") return;
+    const reply = event.ports && event.ports[0];
+    kick(0).then((outcome) => reply && reply.postMessage(outcome));
   });
   wb.register();
 }
