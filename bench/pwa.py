@@ -8,7 +8,8 @@ Budgets (architecture.md, issue "The field PWA"):
   network off, served by the service worker; the floor is a blank page (pwa/public/blank.html)
   from the same service worker in the same run;
 - photo capture → SHA-256 → stored in IndexedDB ≤ 1 s for a 4000×3000 JPEG — from handing the
-  file to the evidence screen's camera input until its row is listed.
+  file to the evidence screen's camera input until its row is listed, with the location
+  permission granted (the photo's GPS fix is part of it).
 
 Builds its own demo database in a temporary folder (SQLite) and serves the app with werkzeug on
 127.0.0.1; the app must be built first (`make pwa`). Medians of `--runs`.
@@ -39,6 +40,7 @@ DIST = Path(__file__).resolve().parents[1] / "pwa" / "dist"
 BUNDLE_BUDGET_KB = 150
 START_BUDGET_S = 1.0
 PHOTO_BUDGET_S = 1.0
+GPS = {"latitude": 37.5123, "longitude": 122.1193, "accuracy": 12}
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -95,7 +97,14 @@ def measure(base: str, runs: int, photo: Path) -> dict:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=ARGS
         )
-        context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=base)
+        # Location allowed, as on an inspector's phone: a photo's GPS fix is part of capture →
+        # stored (a denied permission would answer at once and hide that wait).
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            base_url=base,
+            permissions=["geolocation"],
+            geolocation=GPS,
+        )
         page = context.new_page()
         page.goto("/app/")
         page.fill("#username", "inspector1")
@@ -188,6 +197,15 @@ def main(argv: list[str] | None = None) -> None:
         result["start"] / result["blank"],
         f"≤ {START_BUDGET_S} s",
         result["start"] <= START_BUDGET_S,
+    )
+    report.headline(
+        "field app",
+        f"photo 4000×3000 ({size_mb:.1f} MB) → hash → stored",
+        f"{result['photo']:.3f} s",
+        f"budget {PHOTO_BUDGET_S} s",
+        result["photo"] / PHOTO_BUDGET_S,
+        f"≤ {PHOTO_BUDGET_S} s",
+        result["photo"] <= PHOTO_BUDGET_S,
     )
     print(f"\nField app (raw JS+CSS {raw:.0f} KB), Chromium headless, medians of {options.runs}")
     width = max(len(r[0]) for r in rows)

@@ -342,6 +342,11 @@ class _Phone:
                 "text": "无",
             }.get(question.answer_type)
         answers = {k: v for k, v in answers.items() if v is not None}
+        # The photo answers the checklist's "须拍照" question, as the phone's camera button on
+        # that question does: without it the server refuses the record (push.py photo_missing).
+        photo_question = next(
+            (str(q.id) for q in questions if q.answer_type == "photo_required"), None
+        )
         photo = _photo(visit.uscc)
         digest = self._upload_photo(media_id, record_id, photo)
         captured = at + dt.timedelta(minutes=20)
@@ -426,6 +431,7 @@ class _Phone:
                     "mime": "image/jpeg",
                     "size": len(photo),
                     "captured_at": captured.isoformat(),
+                    **({"question_id": photo_question} if photo_question else {}),
                 }
             ],
             "sign": sign,

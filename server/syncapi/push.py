@@ -40,6 +40,7 @@ from server.i18n import N_
 from server.orm import utcnow
 from server.syncapi.pull import scope_visit_ids
 from server.syncapi.push_schemas import ARGS_SCHEMAS
+from server.tasks.models import ChecklistQuestion, Task
 from server.visits.models import Visit, VisitTask
 from server.visits.record_models import (
     APPLIED,
@@ -111,6 +112,7 @@ MESSAGES = {
     "record_unknown": N_("找不到该记录"),
     "supersedes_invalid": N_("被更正的记录不存在、未提交、已被更正或不属于同一检查任务"),
     "media_not_in_manifest": N_("已提交的记录不能再添加证据"),
+    "photo_missing": N_("检查表中须拍照的问题没有照片，记录未提交；请补拍后重新签字提交"),
     "media_taken": N_("该证据编号已属于其他人员"),
     "visit_reassigned": N_("您已不在该检查的检查组中（人员已调整）；本机记录已保留，请联系组长"),
     "visit_closed": N_("该检查已结束或已取消；本机记录已保留，请联系组长"),
@@ -450,6 +452,7 @@ def submit(ctx: Context, seq: int, args: dict) -> None:
     version, supersedes = 1, args.get("supersedes_id")
     if supersedes is not None:
         version = _check_supersedes(ctx, args) + 1
+    _check_required_photos(ctx, args, manifest)
     ids = [uuid.UUID(m["media_id"]) for m in manifest]
     have = verified_media(ctx.session, ids)
     for entry in manifest:
@@ -478,6 +481,50 @@ def submit(ctx: Context, seq: int, args: dict) -> None:
     if existing is None:
         ctx.session.add(row)
     ctx.audit("record.submit", "visit_record", row)
+
+
+def _check_required_photos(ctx: Context, args: dict, manifest: list[dict]) -> None:
+    """Every "须拍照" question of the task's checklist has a photo, as the phone's sign-off
+    demands (pwa/src/ui/visitdata.js missingFor): checked here too, so a record from an old
+    app version or any other client cannot be signed off without the photos.
+
+    A photo counts when the signed record lists it (`record.media[]`, kind "photo",
+    `question_id` of the question) and the manifest carries it, so it will be uploaded and
+    verified. A question the record answers "na" (不适用) needs none.
+    """
+    task = ctx.session.get(Task, args["task_id"])
+    if task is None or task.checklist_template_id is None:
+        return
+    questions = ctx.session.execute(
+        select(ChecklistQuestion.id, ChecklistQuestion.text)
+        .where(
+            ChecklistQuestion.template_id == task.checklist_template_id,
+            ChecklistQuestion.answer_type == "photo_required",
+        )
+        .order_by(ChecklistQuestion.position)
+    ).all()
+    if not questions:
+        return
+    record = args["record"]
+    answers = record.get("answers")
+    answers = answers if isinstance(answers, dict) else {}
+    entries = record.get("media")
+    entries = entries if isinstance(entries, list) else []
+    carried = {m["media_id"] for m in manifest}
+    photographed = {
+        str(entry.get("question_id"))
+        for entry in entries
+        if isinstance(entry, dict)
+        and entry.get("kind") == "photo"
+        and str(entry.get("media_id")) in carried
+    }
+    missing = [
+        text
+        for question_id, text in questions
+        if str(question_id) not in photographed and answers.get(str(question_id)) != "na"
+    ]
+    if missing:
+        raise Rejected("photo_missing", f"{MESSAGES['photo_missing']}：{'、'.join(missing)}")
 
 
 def _check_supersedes(ctx: Context, args: dict) -> int:

@@ -206,3 +206,55 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.5):
             return value
         time.sleep(interval)
     raise AssertionError("timed out waiting")
+
+
+# Everything a finger may touch. A checkbox, radio or file input is touched through the label
+# that wraps it (the label is the target, the camera input is an invisible layer over its
+# button), so the label's box is measured for those.
+_SMALL_TARGETS = """() => {
+  const small = [];
+  const controls = 'button, a[href], input, select, textarea, summary, [role=button], [role=radio]';
+  for (const el of document.querySelectorAll(controls)) {
+    let box = el.getBoundingClientRect();
+    if (!box.width || !box.height) continue;  // not rendered: display none, closed <details>
+    if (getComputedStyle(el).visibility === 'hidden') continue;
+    const wrapped = el.tagName === 'INPUT' && ['checkbox', 'radio', 'file'].includes(el.type);
+    if (wrapped && el.closest('label')) box = el.closest('label').getBoundingClientRect();
+    if (box.height < 44) {
+      const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
+      small.push(`${el.tagName.toLowerCase()}.${el.className || ''} "${text.slice(0, 24)}" ` +
+        `${Math.round(box.height)}px`);
+    }
+  }
+  return small;
+}"""
+
+_HAN_COUNT = (
+    "() => { const m = document.querySelector('main');"
+    " return m ? (m.innerText.match(/[\\u4e00-\\u9fff]/g) || []).length : 0; }"
+)
+
+
+def small_targets(page) -> list[str]:
+    """Visible controls less than 44 px tall (the field app's minimum touch target)."""
+    return page.evaluate(_SMALL_TARGETS)
+
+
+def check_screen(page, name: str, screenshot_dir: Path) -> None:
+    """One screen as the inspector sees it at 390×844: Chinese text (more than ten Han
+    characters in <main>), nothing wider than the screen, every touch target at least 44 px
+    tall, and a full-page screenshot `app-<name>.png` for people to look at."""
+    from tests.e2e.support import assert_fits_width
+
+    assert page.viewport_size == PHONE, page.viewport_size
+    page.wait_for_function(f"({_HAN_COUNT})() > 10")
+    page.wait_for_timeout(150)  # let live queries settle before measuring
+    try:
+        assert_fits_width(page)
+    except AssertionError as wide:
+        raise AssertionError(f"{name}: {wide}") from None
+    assert small_targets(page) == [], f"{name}: touch targets under 44 px"
+    # From the top: scrolled down (a signature pad brought into view), the sticky title bar
+    # would be painted over the middle of the full-page picture.
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(screenshot_dir / f"app-{name}.png"), full_page=True)

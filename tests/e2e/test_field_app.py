@@ -1,11 +1,14 @@
 """The field app end to end in Chromium on a phone-sized screen: a whole visit offline, reloads
 in the middle, a flaky network and a server restart during the upload, a refusal with a witness,
-the credential QR page, and every screen in Chinese (screenshots at 390×844)."""
+the credential QR page, and every screen in Chinese, no wider than the phone, with touch targets
+of 44 px or more (screenshots at 390×844)."""
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,13 +17,14 @@ from server.auth.models import Device
 from server.extensions import db
 from server.visits.record_models import SUBMITTED, VisitEvent, VisitRecord
 from sync.integrity import record_hash, verify_signature
-from sync.models import Media
-from sync.storage import storage_from_config
+from sync.models import Media, Upload
+from sync.storage import derived_key, storage_from_config
 from tests.e2e.field import (
     MEDIA_ARGS,
     LiveServer,
     answer_checklist,
     back_to_visit,
+    check_screen,
     draw,
     idb_keys,
     idb_rows,
@@ -30,7 +34,7 @@ from tests.e2e.field import (
     step,
     wait_until,
 )
-from tests.e2e.support import assert_fits_width, reset_database
+from tests.e2e.support import reset_database
 
 pytestmark = pytest.mark.browser
 
@@ -125,6 +129,93 @@ def assert_intact(server, visit_id: str, media_count: int, sections: int) -> lis
     return records, media
 
 
+MEDIA_FOLDERS = ("photo", "audio", "video", "document")  # sync.uploads stores <kind>/<yyyy>/…
+
+
+def assert_one_copy(server, page, visit_id: str) -> None:
+    """Exactly one copy of everything, checked where copies could hide: every file in the
+    evidence folder's media folders is a verified media row's original with that row's SHA-256
+    (or a thumbnail/preview derived from one), each row has exactly one stored original, no
+    temporary file is left; the visit's uploads are all complete with their partial files gone;
+    and the phone's outbox has nothing pending or rejected."""
+    records = server_state(server, visit_id)[0]
+    visit_media = {uuid.UUID(m["media_id"]) for r in records for m in r.media_manifest or []}
+    with server.app.app_context():
+        rows = list(db.session.scalars(select(Media)))
+        uploads = list(db.session.scalars(select(Upload).where(Upload.media_id.in_(visit_media))))
+        partial_dir = Path(
+            server.app.config.get("UPLOAD_PARTIAL_DIR")
+            or Path(server.app.instance_path) / "uploads"
+        )
+        db.session.expunge_all()
+        db.session.remove()
+    originals = {m.storage_key: m for m in rows}
+    # Thumbnails and previews (server/uploads/jobs.py) sit beside their original; a job may
+    # have written its file a moment before committing the key, so the names count.
+    derived = {derived_key(m.storage_key, v) for m in rows for v in ("thumb", "preview")}
+    root = storage_from_config(server.app.config, server.app.instance_path).root
+    files = [
+        path
+        for folder in MEDIA_FOLDERS
+        if (root / folder).is_dir()
+        for path in (root / folder).rglob("*")
+        if path.is_file()
+    ]
+    assert files, "no evidence stored"
+    seen = collections.Counter()
+    for path in files:
+        key = path.relative_to(root).as_posix()
+        assert not path.name.startswith(".tmp-"), f"half-written file left: {key}"
+        if key in derived:
+            continue
+        assert key in originals, f"stored object of no media row: {key}"
+        media = originals[key]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert media.verified_at is not None and digest == media.sha256, key
+        seen[digest] += 1
+    # One stored original per media row, no more: the same photo taken twice is two rows and
+    # two files, a retried upload is one row and must stay one file.
+    expected = collections.Counter(
+        m.sha256 for m in rows if m.storage_key.split("/")[0] in MEDIA_FOLDERS
+    )
+    assert seen == expected, "stored copies differ from the verified media rows"
+    assert visit_media <= {m.media_id for m in rows}
+    assert sorted(u.media_id for u in uploads) == sorted(visit_media)
+    assert {u.state for u in uploads} == {"complete"}, [(u.media_id, u.state) for u in uploads]
+    for upload in uploads:
+        assert upload.offset == upload.length and upload.completed_at is not None
+        assert not (partial_dir / f"{upload.id.hex}.part").exists()
+    stuck = [
+        (r["seq"], r["type"], r["state"])
+        for r in idb_rows(page, "outbox")
+        if r["state"] in ("pending", "rejected")
+    ]
+    assert stuck == [], stuck
+
+
+def send_back(server, visit_id: str, comment: str) -> None:
+    """The task's department head returns the visit's records with a comment (console review)."""
+    from server.auth.models import User
+    from server.auth.operations import actor_for
+    from server.tasks.models import Task
+    from server.visits import review
+
+    with server.app.app_context():
+        records = db.session.scalars(
+            select(VisitRecord).where(VisitRecord.visit_id == uuid.UUID(visit_id))
+        ).all()
+        for row in records:
+            department = db.session.get(Task, row.task_id).department_id
+            head = next(
+                u
+                for u in db.session.scalars(select(User).where(User.department_id == department))
+                if u.has_role("dept_head")
+            )
+            review.send_back(db.session, actor_for(head), head, row, comment)
+        db.session.commit()
+        db.session.remove()
+
+
 def test_a_whole_visit_done_offline_arrives_complete_and_exactly_once(
     field_server, phone_browser, tmp_path, screenshot_dir
 ):
@@ -133,10 +224,9 @@ def test_a_whole_visit_done_offline_arrives_complete_and_exactly_once(
     sign_in(page)
 
     def shot(name: str) -> None:
-        page.screenshot(path=str(screenshot_dir / f"app-{name}.png"), full_page=True)
+        check_screen(page, name, screenshot_dir)
 
     shot("visits")
-    assert_fits_width(page)
 
     context.set_offline(True)
     page.reload()
@@ -232,6 +322,19 @@ def test_a_whole_visit_done_offline_arrives_complete_and_exactly_once(
         timeout=30,
     )
     assert {m["state"] for m in idb_rows(page, "media")} == {"verified"}
+    assert_one_copy(field_server, page, visit_id)
+
+    # The head sends the record back from the console: the next sync brings the comment to
+    # the visit screen, where the inspector reads what to correct.
+    send_back(field_server, visit_id, "第1项照片不清晰，请补拍后重新签字提交")
+    back_to_visit(page, visit_id)
+
+    def comment_arrived() -> bool:
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        return "第1项照片不清晰" in page.inner_text("main")
+
+    wait_until(comment_arrived, timeout=60, interval=1.0)
+    shot("review-comment")
     assert page.errors == []
     context.close()
 
@@ -297,11 +400,9 @@ def test_flaky_network_and_a_server_restart_during_upload_leave_one_copy_of_ever
     wait_until(all_arrived, timeout=120, interval=1.5)
     assert failures["n"] > 0
     assert_intact(field_server, visit_id, media_count=1, sections=sections_of(page, visit_id))
-    with field_server.app.app_context():
-        # One Media row per file: retried creations and PATCHes never made a second copy.
-        rows = [tuple(r) for r in db.session.execute(select(Media.media_id, Media.sha256))]
-        assert len(rows) == len(set(rows))
-        db.session.remove()
+    # Retried creations and PATCHes, answers lost on the way back and a restart mid-upload
+    # never made a second copy, an orphan file or a half-finished upload.
+    assert_one_copy(field_server, page, visit_id)
     context.close()
 
 
@@ -316,6 +417,7 @@ def test_a_refusal_needs_a_witness_with_a_valid_resident_id(
     step(page, "送达告知书")
     page.click("text=拒绝签收")
     page.fill("#notice-refusal", "拒绝签收")
+    check_screen(page, "notice-refusal", screenshot_dir)
     page.click("#notice-save")
     page.wait_for_selector("#start-visit")
     step(page, "检查表")
@@ -332,7 +434,7 @@ def test_a_refusal_needs_a_witness_with_a_valid_resident_id(
     page.fill("#witness-id", "11010519491231002X")
     page.click("#freeze")
     draw(page, "#witness-pad")
-    page.screenshot(path=str(screenshot_dir / "app-refusal.png"), full_page=True)
+    check_screen(page, "signoff-refusal", screenshot_dir)
     page.click("#submit-record")
     page.wait_for_selector("#start-visit")
     wait_until(
@@ -349,34 +451,60 @@ def test_a_refusal_needs_a_witness_with_a_valid_resident_id(
     context.close()
 
 
-def test_the_credential_qr_opens_the_public_check_and_every_screen_is_chinese(
+def test_every_screen_is_chinese_fits_the_phone_with_big_targets_and_the_qr_checks_out(
     field_server, phone_browser, screenshot_dir
 ):
+    """Every screen of the app, as the team lead (who also sees the team's records), in its
+    state before the visit is done: Chinese text, no sideways overflow at 390 px, touch
+    targets ≥ 44 px, a screenshot each. The screens in their filled-in states (photos, the
+    consent and pads, the review comment) are checked the same way by the visit tests."""
     context, page = new_phone(phone_browser, field_server.url)
-    sign_in(page, "inspector1")
-    visit_id = open_visit(page, "威海")
-    url = next(v for v in idb_rows(page, "visits") if v["id"] == visit_id)["credential_url"]
+    page.goto("/app/")
+    page.wait_for_selector("#username")
+    check_screen(page, "login", screenshot_dir)
+    sign_in(page, "lead1")
+    check_screen(page, "visits-lead", screenshot_dir)
+    visit = next(v for v in idb_rows(page, "visits") if v["i_am_lead"])
+    visit_id, task_id = visit["id"], visit["sections"][0]["task_id"]
+
+    url = visit["credential_url"]
     assert url and "/c/" in url
     check = context.new_page()
     check.goto(url)
     text = check.inner_text("body")
     assert "有效" in text and "执法" in text
     check.screenshot(path=str(screenshot_dir / "app-credential-check.png"), full_page=True)
-    for path in (
-        "/visits",
-        "/sync",
-        "/settings",
-        f"/visit/{visit_id}",
-        f"/visit/{visit_id}/recusal",
-    ):
+    check.close()
+
+    screens = [
+        ("visit-lead", f"/visit/{visit_id}", "#start-visit"),
+        ("credential-lead", f"/visit/{visit_id}/credential", "#credential-shown"),
+        ("notice-lead", f"/visit/{visit_id}/notice", "#notice-text"),
+        ("checklist-lead", f"/visit/{visit_id}/checklist/{task_id}", ".question"),
+        ("evidence-lead", f"/visit/{visit_id}/evidence", "#start-audio"),
+        ("signoff-blocked", f"/visit/{visit_id}/signoff", "[role=alert]"),
+        ("sync", "/sync", "#retry-now"),
+        ("settings", "/settings", "#lang-en"),
+        ("team", f"/visit/{visit_id}/team", "main .card, main .empty"),
+        ("recusal", f"/visit/{visit_id}/recusal", "#recusal-text"),
+    ]
+    for name, path, ready in screens:
         page.goto(f"/app/#{path}")
-        page.wait_for_selector("main")
-        # Every screen speaks Chinese: more Han characters than Latin letters in its text.
-        page.wait_for_function(
-            "() => { const t = document.querySelector('main').innerText;"
-            " return (t.match(/[\\u4e00-\\u9fff]/g) || []).length > 10; }"
-        )
-        assert_fits_width(page)
+        page.wait_for_selector(ready)
+        check_screen(page, name, screenshot_dir)
+        if name == "notice-lead":
+            page.click("text=拒绝签收")
+            page.wait_for_selector("#notice-refusal")
+            check_screen(page, "notice-refusal-form", screenshot_dir)
+        if name == "signoff-blocked":
+            # Nothing done yet: the blockers are listed and there is nothing to sign.
+            assert "暂不能签字" in page.inner_text("main") and page.locator("#freeze").count() == 0
+    # The visit screen links to the team's records for a lead.
+    page.goto(f"/app/#/visit/{visit_id}")
+    page.click("text=组员记录")
+    page.wait_for_selector("main")
+    assert page.url.endswith(f"/visit/{visit_id}/team")
+
     # A recusal asked from the phone reaches the leader's queue.
     page.goto(f"/app/#/visit/{visit_id}/recusal")
     page.fill("#recusal-text", "检查对象负责人是本人的表兄")
@@ -390,6 +518,8 @@ def test_the_credential_qr_opens_the_public_check_and_every_screen_is_chinese(
     page.click("#lang-en")
     page.goto("/app/#/visits")
     assert page.inner_text(".bar h1") == "My visits"
+    page.screenshot(path=str(screenshot_dir / "app-visits-english.png"), full_page=True)
+    assert page.errors == []
     context.close()
 
 

@@ -437,6 +437,191 @@ def test_a_record_awaits_its_media_until_the_upload_completes(db, client, field)
     assert media.captured_at == dt.datetime.fromisoformat(AT) and media.captured_gps == GPS
 
 
+# ---------------------------------------------------------------- required photos
+
+
+@pytest.fixture
+def photo_field(db, client, scene, drawn_task):
+    """Like `field`, but the task's checklist has a "须拍照" question after a yes/no one;
+    returns (phone, visit id, task id, photo question id, yes/no question id)."""
+    from server.auth.operations import actor_for
+    from server.tasks import operations as task_ops
+    from server.tasks.models import ChecklistQuestion
+
+    head, item_code = scene.a.head, scene.a.item.code
+    template = task_ops.create_template(
+        db.session,
+        actor=actor_for(head),
+        user=head,
+        data={
+            "name": "须拍照检查表",
+            "description": None,
+            "department_id": scene.a.department.id,
+            "questions": [
+                ChecklistQuestion(
+                    position=0,
+                    item_code=item_code,
+                    text="是否建立台账？",
+                    answer_type="yes_no_na",
+                    required=True,
+                ),
+                ChecklistQuestion(
+                    position=1,
+                    item_code=item_code,
+                    text="拍摄公示的营业执照",
+                    answer_type="photo_required",
+                    required=True,
+                ),
+            ],
+        },
+    )
+    db.session.commit()
+    task = drawn_task(scene.a, checklist_template_id=str(template.id))
+    issue(db, scene.a, task)
+    inspector, user = on_a_team(db, scene)
+    visit_id = sorted(team_visits(db, inspector))[0]
+    by_kind = {q.answer_type: str(q.id) for q in template.questions}
+    return (
+        Phone(db, client, user),
+        visit_id,
+        str(task.id),
+        by_kind["photo_required"],
+        by_kind["yes_no_na"],
+    )
+
+
+def photo_record(phone, record_id, visit_id, task_id, answers, listed, manifest) -> dict:
+    """record.submit args whose signed record lists `listed` media entries (as the phone's
+    buildRecord does) and whose manifest carries `manifest` [(media id, sha256)]."""
+    content = {
+        "schema": "spotcheck.record.v1",
+        "record_id": str(record_id),
+        "visit_id": visit_id,
+        "task_id": task_id,
+        "answers": answers,
+        "media": listed,
+        "finished_at": AT,
+    }
+    hash_hex = record_hash(content)
+    return {
+        "record_id": str(record_id),
+        "visit_id": visit_id,
+        "task_id": task_id,
+        "record": content,
+        "record_hash": hash_hex,
+        "device_signature": phone.sign(hash_hex),
+        "signatures": {"party": {"image": SIGNATURE_PNG, "signer": "法人0"}},
+        "media": [{"media_id": str(m), "sha256": d} for m, d in manifest],
+    }
+
+
+def entry(media_id, digest, kind="photo", question_id=None) -> dict:
+    listed = {"media_id": str(media_id), "sha256": digest, "kind": kind, "captured_at": AT}
+    return listed | ({"question_id": question_id} if question_id else {})
+
+
+def test_a_record_without_its_required_photo_is_refused_and_nothing_is_written(db, photo_field):
+    phone, visit_id, task_id, photo_q, yes_q = photo_field
+    drafted, fresh, media_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    digest = "ab" * 32
+    answers = {yes_q: "yes"}
+    refused = [
+        # Nothing photographed at all.
+        photo_record(phone, drafted, visit_id, task_id, answers, [], []),
+        # A photo, but of no question (taken on the evidence screen).
+        photo_record(
+            phone,
+            drafted,
+            visit_id,
+            task_id,
+            answers,
+            [entry(media_id, digest)],
+            [(media_id, digest)],
+        ),
+        # Named for the question but left out of the manifest: it would never be uploaded.
+        photo_record(
+            phone,
+            drafted,
+            visit_id,
+            task_id,
+            answers,
+            [entry(media_id, digest, question_id=photo_q)],
+            [],
+        ),
+        # A recording is not a photo.
+        photo_record(
+            phone,
+            fresh,
+            visit_id,
+            task_id,
+            answers,
+            [entry(media_id, digest, "audio", photo_q)],
+            [(media_id, digest)],
+        ),
+    ]
+    audit_before = count(db, AuditEvent)
+    body = phone.push(
+        [phone.next("record.save_draft", draft(drafted, visit_id, task_id, answers))]
+        + [phone.next("record.submit", args) for args in refused]
+    )
+    assert [(r["status"], (r["error"] or {}).get("code")) for r in body["results"]] == [
+        ("applied", None)
+    ] + [("rejected", "photo_missing")] * 4
+    message = body["results"][1]["error"]["message"]
+    assert message.startswith("检查表中须拍照的问题没有照片") and "拍摄公示的营业执照" in message
+    # Still advances the queue; the draft stays a draft, the fresh record was never created.
+    assert body["last_mutation_seq"] == 5 and last_seq(db, phone) == 5
+    db.session.expire_all()
+    row = db.session.get(VisitRecord, drafted)
+    assert (row.state, row.record, row.record_hash, row.media_manifest) == (
+        "draft",
+        None,
+        None,
+        None,
+    )
+    assert db.session.get(VisitRecord, fresh) is None and count(db, VisitRecord) == 1
+    # The draft's audit event and one sync.reject per refusal, with the code.
+    rejections = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "sync.reject").order_by(AuditEvent.seq)
+    ).all()
+    assert count(db, AuditEvent) == audit_before + 5
+    assert [e.details["code"] for e in rejections[-4:]] == ["photo_missing"] * 4
+
+
+def test_a_record_with_its_required_photo_or_answered_not_applicable_is_accepted(db, photo_field):
+    phone, visit_id, task_id, photo_q, yes_q = photo_field
+    first, second, media_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    digest = "cd" * 32
+    body = phone.push(
+        [
+            phone.next(
+                "record.submit",
+                photo_record(
+                    phone,
+                    first,
+                    visit_id,
+                    task_id,
+                    {yes_q: "yes"},
+                    [entry(media_id, digest, question_id=photo_q)],
+                    [(media_id, digest)],
+                ),
+            ),
+            # 不适用: the question does not apply to this business, so no photo is owed.
+            phone.next(
+                "record.submit",
+                photo_record(
+                    phone, second, visit_id, task_id, {yes_q: "yes", photo_q: "na"}, [], []
+                ),
+            ),
+        ]
+    )
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"], body
+    db.session.expire_all()
+    # The photo is still to come over tus: the record waits for it.
+    assert db.session.get(VisitRecord, first).state == "awaiting_media"
+    assert db.session.get(VisitRecord, second).state == "submitted"
+
+
 def test_recusal_request_files_a_replacement_request(db, field):
     phone, visit_id, task_id, inspector = field
     body = phone.push(

@@ -218,9 +218,19 @@ export async function buildRecord({ visit, subject, task, draft, events, media, 
     answers: draft.answers,
     notes: draft.notes,
     findings: draft.findings || "",
+    // question_id ties a photo to its "须拍照" question: the server refuses a record whose
+    // required photos are missing (sync push photo_missing), just as missingFor blocks signing.
     media: media
       .filter((m) => !m.removed)
-      .map((m) => ({ media_id: m.id, sha256: m.sha256, kind: m.kind, mime: m.mime, size: m.size, captured_at: m.captured_at })),
+      .map((m) => ({
+        media_id: m.id,
+        sha256: m.sha256,
+        kind: m.kind,
+        mime: m.mime,
+        size: m.size,
+        captured_at: m.captured_at,
+        ...(m.question_id ? { question_id: m.question_id } : {}),
+      })),
     sign: sign.refusal
       ? { refused: true, note: sign.refusal, witness: sign.witness }
       : { refused: false, signer: sign.signer },
