@@ -9,7 +9,11 @@ export const lang = signal(
 export function setLang(value) {
   lang.value = value;
   if (typeof localStorage !== "undefined") localStorage.setItem("spotcheck.lang", value);
-  if (typeof document !== "undefined") document.documentElement.lang = value === "en" ? "en" : "zh-CN";
+  if (typeof document !== "undefined") {
+    document.documentElement.lang = value === "en" ? "en" : "zh-CN";
+    // The tab and the task switcher show the app's name in the chosen language too.
+    document.title = value === "en" ? "Field inspection · SpotCheck" : "外勤检查 · SpotCheck";
+  }
 }
 
 // ---- The visit's screens (visits, visit, credential, notice, checklist, sync, settings,
