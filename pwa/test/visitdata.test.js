@@ -84,3 +84,18 @@ describe("myTasks", () => {
     expect(myTasks(visitData()).map((t) => t.id)).toEqual(["t1"]);
   });
 });
+
+describe("sign-off of a merged visit", () => {
+  it("signs and checks only this inspector's team's sections", async () => {
+    const { signingState } = await import("../src/ui/SignOff.jsx");
+    const d1 = draft("d1", { "q-yes": "yes" });
+    // The other team's section has nothing filled in on this phone: it blocks nothing here.
+    const data = { ...visitData({ drafts: [d1], media: [photo()] }), events: [{ kind: "notice.delivered" }] };
+    const state = signingState(data);
+    expect(state.toSign.map((s) => s.task.id)).toEqual(["t1"]);
+    expect(state.blockers).toEqual([]);
+    // Without the photo, the blocker names it and leads to the checklist of that section.
+    const blocked = signingState({ ...data, media: [] });
+    expect(blocked.blockers).toEqual([["A-1：缺少必拍照片：拍摄营业执照", "/visit/v1/checklist/t1"]]);
+  });
+});
