@@ -7,6 +7,14 @@ import { enqueue } from "../sync/outbox.js";
 export const uuid = () => crypto.randomUUID();
 export const nowIso = () => new Date().toISOString();
 
+// The last fix this page got, and when: a photo taken a moment later uses it at once.
+let lastFix = null;
+const RECENT_FIX_MS = 60000;
+
+export function recentGps(now = Date.now()) {
+  return lastFix && now - lastFix.at <= RECENT_FIX_MS ? lastFix.gps : null;
+}
+
 // GPS when the inspector allowed it; never blocks the visit (3 s at most, null otherwise).
 export function currentGps(timeout = 3000) {
   if (typeof navigator === "undefined" || !navigator.geolocation) return Promise.resolve(null);
@@ -15,11 +23,13 @@ export function currentGps(timeout = 3000) {
     navigator.geolocation.getCurrentPosition(
       (p) => {
         clearTimeout(done);
-        resolve({
+        const gps = {
           lat: Number(p.coords.latitude.toFixed(6)),
           lng: Number(p.coords.longitude.toFixed(6)),
           accuracy: Math.round(p.coords.accuracy),
-        });
+        };
+        lastFix = { gps, at: Date.now() };
+        resolve(gps);
       },
       () => {
         clearTimeout(done);
@@ -140,11 +150,17 @@ export async function flushDraft(draftId) {
 
 // ---------------------------------------------------------------- media
 
-export async function addMedia({ visitId, recordId, kind, bytes, mime, name, questionId, thumb }) {
+// A file becomes evidence in two steps, so that nothing waits before the bytes are safe:
+// 1. its bytes, their SHA-256 and its row are written at once (with `within.work`, e.g. deleting
+//    the audio chunks it was made of, in the same transaction; if that returns false the file
+//    is not written — another run saved it already);
+// 2. the GPS fix (a recent one at once, else waited for up to 1.5 s) is added to the row and the
+//    media.attach mutation enqueued. A crash between the two leaves a row marked `unattached`,
+//    which attachPending() finishes when the app opens again (without a fix: none was taken).
+export async function addMedia({ id, visitId, recordId, kind, bytes, mime, name, questionId, thumb, within }) {
   const sha256 = await sha256Hex(bytes);
-  const gps = await currentGps(1500);
   const media = {
-    id: uuid(),
+    id: id || uuid(),
     visit_id: visitId,
     record_id: recordId,
     kind,
@@ -154,28 +170,52 @@ export async function addMedia({ visitId, recordId, kind, bytes, mime, name, que
     name: name || null,
     question_id: questionId || null,
     captured_at: nowIso(),
-    gps,
+    gps: null,
     thumb: thumb || null,
     state: "local",
+    unattached: true,
   };
+  const tables = [db.media, db.blobs, db.meta, ...((within && within.tables) || []).map((t) => db[t])];
+  const written = await db.transaction("rw", tables, async () => {
+    if (within && (await within.work()) === false) return false;
+    await db.blobs.put({ id: media.id, bytes });
+    await db.media.add(media);
+    return true;
+  });
+  if (!written) return null;
+  attaching.add(media.id);
+  try {
+    const gps = recentGps() || (await currentGps(1500));
+    await attachMedia(media.id, gps);
+    return { ...media, gps, unattached: false };
+  } finally {
+    attaching.delete(media.id);
+  }
+}
+
+const attaching = new Set(); // rows of this page still waiting for their fix
+
+// Step 2: the fix on the row and the media.attach mutation, once (one transaction).
+async function attachMedia(mediaId, gps) {
   await enqueue([], {
-    tables: ["media", "blobs", "drafts"],
+    tables: ["media", "drafts"],
     work: async () => {
-      await db.blobs.put({ id: media.id, bytes });
-      await db.media.add(media);
+      const media = await db.media.get(mediaId);
+      if (!media || !media.unattached) return [];
+      await db.media.update(mediaId, { gps, unattached: false });
       // The server must know the record before a file is attached to it.
-      const announce = await announceDraft(recordId);
+      const announce = await announceDraft(media.record_id);
       return [
         ...announce,
         {
           type: "media.attach",
           args: {
             media_id: media.id,
-            record_id: recordId,
-            kind,
-            sha256,
+            record_id: media.record_id,
+            kind: media.kind,
+            sha256: media.sha256,
             size: media.size,
-            mime,
+            mime: media.mime,
             captured_at: media.captured_at,
             gps,
           },
@@ -183,7 +223,14 @@ export async function addMedia({ visitId, recordId, kind, bytes, mime, name, que
       ];
     },
   });
-  return media;
+}
+
+// Files whose bytes were saved but whose attach was cut short (the app was killed while it
+// waited for GPS): attached now, without a fix.
+export async function attachPending() {
+  const rows = await db.media.filter((m) => m.unattached === true && !attaching.has(m.id)).toArray();
+  for (const row of rows) await attachMedia(row.id, null);
+  return rows.length;
 }
 
 // ---------------------------------------------------------------- the signed record

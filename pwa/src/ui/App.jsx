@@ -1,11 +1,13 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { getMeta } from "../lib/db.js";
 import { lang } from "../lib/i18n.js";
+import { clock, elapsedSeconds, interruptedRecording } from "../lib/recorder.js";
 import { go, match, route } from "../lib/router.js";
 import { t } from "../lib/i18n.js";
+import { attachPending } from "../lib/work.js";
 import { Checklist } from "./Checklist.jsx";
 import { Credential } from "./Credential.jsx";
-import { Evidence } from "./Evidence.jsx";
+import { Evidence, useRecording } from "./Evidence.jsx";
 import { useLive, useSignal } from "./hooks.js";
 import { Login } from "./Login.jsx";
 import { Notice } from "./Notice.jsx";
@@ -38,6 +40,10 @@ export function App() {
   useSignal(lang); // re-render on language change
   const token = useLive(() => getMeta("token"), [], undefined);
   const waiting = useSignal(update);
+  // Files saved just before the app was killed, still waiting for their attach (GPS step).
+  useEffect(() => {
+    attachPending().catch((error) => console.error(error));
+  }, []);
   if (token === undefined) return null;
   if (!token && path !== "/login") {
     go("/login");
@@ -49,12 +55,46 @@ export function App() {
       return (
         <>
           {waiting && <UpdateBanner />}
+          {token && <RecordingIndicator />}
           {render(params)}
         </>
       );
     }
   }
   go("/visits");
+  return null;
+}
+
+// Above every screen's header while a recording runs (or an interrupted one waits on the phone):
+// its clock, and a tap back to the visit's evidence screen with the pause / stop controls.
+function RecordingIndicator() {
+  const rec = useRecording();
+  const interrupted = useLive(() => (rec ? null : interruptedRecording()), [rec && rec.id], null);
+  const shown = Boolean(rec || interrupted);
+  useEffect(() => {
+    // The screens' sticky header moves down below the indicator (app.css .recording-on).
+    document.body.classList.toggle("recording-on", shown);
+    return () => document.body.classList.remove("recording-on");
+  }, [shown]);
+  if (rec) {
+    const label = rec.state === "paused" ? t("录音已暂停") : rec.state === "stopping" ? t("正在保存录音") : t("录音中");
+    return (
+      <button type="button" id="rec-indicator" class={`rec-indicator ${rec.state}`} onClick={() => go(`/visit/${rec.visitId}/evidence`)}>
+        <span aria-hidden="true">{rec.state === "recording" ? "●" : "❚❚"}</span>
+        <span>{label}</span>
+        <span class="rec-clock">{clock(elapsedSeconds(rec))}</span>
+        {rec.error && <span aria-label={t("录音保存失败：{error}", { error: rec.error })}>⚠</span>}
+      </button>
+    );
+  }
+  if (interrupted) {
+    return (
+      <button type="button" id="rec-indicator" class="rec-indicator interrupted" onClick={() => go(`/visit/${interrupted.visit_id}/evidence`)}>
+        <span aria-hidden="true">⚠</span>
+        <span>{t("录音被中断，点此保存")}</span>
+      </button>
+    );
+  }
   return null;
 }
 

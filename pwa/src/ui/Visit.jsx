@@ -4,7 +4,7 @@ import { startVisit } from "../lib/work.js";
 import { Badge, Data, Header, localDate } from "./common.jsx";
 import { TeamNames, mapLink } from "./Visits.jsx";
 import { useLive } from "./hooks.js";
-import { hasEvent, latestDraft, loadVisit, missingFor } from "./visitdata.js";
+import { hasEvent, latestDraft, loadVisit, missingFor, myTasks } from "./visitdata.js";
 
 export function Visit({ id }) {
   const data = useLive(() => loadVisit(id), [id], null);
@@ -28,7 +28,10 @@ export function Visit({ id }) {
       </button>
     </li>
   );
-  const allSubmitted = data.tasks.every((task) => {
+  // Checklists and signatures only for the sections of this inspector's team (a merged visit
+  // also carries other teams' tasks, which they fill in and sign on their own phones).
+  const mine = myTasks(data);
+  const allSubmitted = mine.every((task) => {
     const d = latestDraft(data, task.id);
     return d && d.state === "submitted";
   });
@@ -104,11 +107,11 @@ export function Visit({ id }) {
           </li>
           {step(hasEvent(data, "credential.shown"), t("出示证件"), `/visit/${visit.id}/credential`)}
           {step(hasEvent(data, "notice.delivered"), t("送达告知书"), `/visit/${visit.id}/notice`)}
-          {data.tasks.map((task) => {
+          {mine.map((task) => {
             const draft = latestDraft(data, task.id);
             const missing = missingFor(data, task, draft);
             const label =
-              data.tasks.length > 1 ? (
+              mine.length > 1 ? (
                 <>
                   {t("检查表")} · <Data>{task.number || task.name}</Data>
                 </>

@@ -47,12 +47,23 @@ export function questionsOf(data, task) {
   return checklist ? [...checklist.questions].sort((a, b) => a.position - b.position) : [];
 }
 
-// What still blocks signing a section: required answers, required photos.
+// The tasks of a (possibly merged) visit whose team this inspector is on: the only sections
+// this phone writes, attaches evidence to and signs (the other teams sign their own).
+export function myTasks(data) {
+  const mine = new Set(data.visit.sections.filter((s) => s.team.some((m) => m.is_me)).map((s) => s.task_id));
+  return data.tasks.filter((task) => mine.has(task.id));
+}
+
+// What still blocks signing a section: required answers, required photos. A photo taken for an
+// earlier version of the section counts for its correction (the new version's manifest carries
+// the visit's files); a removed one does not.
 export function missingFor(data, task, draft) {
+  const records = new Set(data.drafts.filter((d) => d.task_id === task.id).map((d) => d.id));
+  if (draft) records.add(draft.id);
   const missing = [];
   for (const q of questionsOf(data, task)) {
     if (q.answer_type === "photo_required") {
-      const has = data.media.some((m) => m.question_id === q.id && m.record_id === (draft && draft.id) && m.kind === "photo");
+      const has = data.media.some((m) => m.question_id === q.id && records.has(m.record_id) && m.kind === "photo" && !m.removed);
       if (!has) missing.push(q);
     } else if (q.required) {
       const value = draft && draft.answers ? draft.answers[q.id] : undefined;
