@@ -7,6 +7,8 @@ import { flushDraft } from "./lib/work.js";
 import { drain, kick } from "./sync/engine.js";
 import { onEnqueue } from "./sync/outbox.js";
 import { update } from "./main-update.js";
+import { recording } from "./lib/recorder.js";
+import { watchForIdle } from "./lib/updates.js";
 import { App } from "./ui/App.jsx";
 import "./app.css";
 
@@ -16,10 +18,13 @@ root.textContent = ""; // the "opening…" placeholder shown before the script r
 render(<App />, root);
 
 // Drafts changed just before the app was closed (or updated) and not yet in the outbox.
-db.drafts
-  .filter((d) => d.dirty && d.state === "draft")
-  .toArray()
-  .then((rows) => Promise.all(rows.map((row) => flushDraft(row.id))));
+function flushDirtyDrafts() {
+  return db.drafts
+    .filter((d) => d.dirty && d.state === "draft")
+    .toArray()
+    .then((rows) => Promise.all(rows.map((row) => flushDraft(row.id))));
+}
+flushDirtyDrafts();
 
 // Drain triggers: app open, every write, `online`, coming back to the app, Background Sync
 // (Chromium), and a slow timer as the last resort.
@@ -45,14 +50,29 @@ async function registerBackgroundSync() {
 
 if ("serviceWorker" in navigator) {
   const wb = new Workbox("/app/sw.js", { scope: "/app/" });
+  // A new version is offered at once (the banner) and applied by itself only when the phone is
+  // idle (lib/updates.js): on a quiet screen, in the background, after minutes untouched —
+  // never while recording or under a signature. Drafts are saved first.
+  const idle = watchForIdle({
+    pending: () => update.value,
+    state: () => ({
+      route: route.value,
+      hidden: document.visibilityState === "hidden",
+      recording: recording.value !== null,
+    }),
+  });
+  route.subscribe(() => idle.check());
+  recording.subscribe(() => idle.check());
   wb.addEventListener("waiting", () => {
-    const apply = () => {
+    let applying = false;
+    update.value = async () => {
+      if (applying) return;
+      applying = true;
+      await flushDirtyDrafts();
       wb.addEventListener("controlling", () => window.location.reload());
       wb.messageSkipWaiting();
     };
-    // On the visit list nothing is being written: apply quietly; elsewhere, offer it.
-    if (route.value === "/visits" || route.value === "/login") apply();
-    else update.value = apply;
+    idle.check();
   });
   // Background Sync woke the service worker: drain here (uploads need a page) and tell it how
   // it went, so the browser retries later if this failed.

@@ -12,7 +12,7 @@ const questions = [
   { id: "q-photo", position: 1, answer_type: "photo_required", required: true },
   { id: "q-optional", position: 2, answer_type: "text", required: false },
 ];
-const data = (media) => ({ checklists: { c1: { id: "c1", questions } }, media });
+const data = (media, drafts = []) => ({ checklists: { c1: { id: "c1", questions } }, media, drafts });
 const photo = (extra) => ({ id: "m1", record_id: "d1", question_id: "q-photo", kind: "photo", ...extra });
 
 describe("missingFor", () => {

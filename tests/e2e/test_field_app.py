@@ -63,10 +63,26 @@ def phone_browser(chromium_path):
         browser.close()
 
 
+def my_sections(visit: dict) -> list[dict]:
+    """The sections of a visit whose team has this phone's inspector (a merged visit may also
+    carry another team's task, which that team signs)."""
+    return [s for s in visit["sections"] if any(m["is_me"] for m in s["team"])]
+
+
 def open_visit(page, text: str) -> str:
-    page.locator(".visit", has_text=text).first.click()
-    page.wait_for_selector("#start-visit")
-    return page.url.split("#/visit/")[1]
+    """Open a visit showing `text` whose every section of this inspector's has a checklist (the
+    demo draw is random: a merged visit may join a task without one)."""
+    tasks = {t["id"]: t for t in idb_rows(page, "tasks")}
+    for visit in idb_rows(page, "visits"):
+        mine = my_sections(visit)
+        if not mine or not all(tasks.get(s["task_id"], {}).get("checklist_id") for s in mine):
+            continue
+        card = page.locator(f'.visit[data-visit="{visit["id"]}"]')
+        if card.count() and text in card.inner_text():
+            card.click()
+            page.wait_for_selector("#start-visit")
+            return visit["id"]
+    raise AssertionError(f"no visit of this inspector's with a checklist showing {text!r}")
 
 
 def server_state(server, visit_id: str):
@@ -103,8 +119,9 @@ def pending_on_phone(page) -> int:
 
 
 def sections_of(page, visit_id: str) -> int:
-    """How many task sections the visit has (a merged visit has one per task)."""
-    return len(next(v for v in idb_rows(page, "visits") if v["id"] == visit_id)["sections"])
+    """How many task sections of the visit this phone signs (a merged visit has one per task;
+    another team's are signed on that team's phone)."""
+    return len(my_sections(next(v for v in idb_rows(page, "visits") if v["id"] == visit_id)))
 
 
 def assert_intact(server, visit_id: str, media_count: int, sections: int) -> list:
@@ -523,10 +540,12 @@ def test_every_screen_is_chinese_fits_the_phone_with_big_targets_and_the_qr_chec
     context.close()
 
 
-def test_a_new_version_is_offered_during_a_visit_and_applied_only_when_asked(
+def test_a_new_version_is_offered_during_a_visit_and_applied_when_asked_or_idle(
     _schema, tmp_path, phone_browser, screenshot_dir
 ):
     import shutil
+
+    from playwright.sync_api import Error as PlaywrightError
 
     from server.config import Defaults
 
@@ -555,6 +574,27 @@ def test_a_new_version_is_offered_during_a_visit_and_applied_only_when_asked(
             "navigator.serviceWorker.getRegistration('/app/').then(r => !r.waiting)"
         )
         assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old
+        assert page.locator("#apply-update").count() == 0
+
+        # Another build while the inspector fills the checklist: offered, and applied by itself
+        # once the inspector is back on the visit list (nothing is being entered there).
+        worker.write_text(worker.read_text() + "\n// build 3\n")
+        page.evaluate("navigator.serviceWorker.getRegistration('/app/').then(r => r.update())")
+        page.wait_for_selector("#apply-update", timeout=20000)
+        assert f"/visit/{visit_id}/checklist/" in page.url
+        page.evaluate("window.oldPage = true; location.hash = '#/visits'")
+
+        def reloaded_with_the_new_version() -> bool:
+            try:  # the page may be reloading under the call
+                return page.evaluate(
+                    """navigator.serviceWorker.getRegistration('/app/').then(
+                         (r) => window.oldPage === undefined && !r.waiting)"""
+                )
+            except PlaywrightError:
+                return False
+
+        wait_until(reloaded_with_the_new_version, timeout=20)
+        page.wait_for_selector(".visit")
         assert page.locator("#apply-update").count() == 0
         context.close()
     finally:

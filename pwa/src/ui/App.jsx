@@ -98,8 +98,8 @@ function RecordingIndicator() {
   return null;
 }
 
-// A new version never interrupts a visit: it is offered, and applied only when asked (or when
-// the app is opened on the visit list with nothing being written).
+// A new version never interrupts a visit: it is offered here, and applied when asked or when the
+// phone is idle (lib/updates.js, wired in main.jsx).
 function UpdateBanner() {
   const [hidden, setHidden] = useState(false);
   if (hidden) return null;
