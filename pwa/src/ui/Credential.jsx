@@ -77,7 +77,10 @@ export function Credential({ id }) {
             </dd>
             <dt>{t("有效期")}</dt>
             <dd class={valid ? "" : "danger-text"}>
-              {t("{from} 至 {until}", { from: formatDay(c.valid_from), until: formatDay(c.valid_until) })} {valid ? "" : t("（已失效）")}
+              {t("{from} 至 {until}", {
+                from: <span class="nowrap">{formatDay(c.valid_from)}</span>,
+                until: <span class="nowrap">{formatDay(c.valid_until)}</span>,
+              })} {valid ? "" : t("（已失效）")}
             </dd>
           </dl>
         </div>
