@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import compression
 from server.orm import Base, UUIDPrimaryKey, utcnow
 from server.references import checked_per_statement
 from server.tasks.models import Task
@@ -99,6 +100,10 @@ class Draw(UUIDPrimaryKey, Base):
             "pool_root": self.pool_root,
             "team_size": self.team_size,
         }
+
+
+# The snapshot and the bundle are megabytes each: lz4 on PostgreSQL (server/compression.py).
+compression.listen(Draw.__table__)
 
 
 class DrawSelection(UUIDPrimaryKey, Base):
