@@ -52,7 +52,8 @@ if ("serviceWorker" in navigator) {
   const wb = new Workbox("/app/sw.js", { scope: "/app/" });
   // A new version is offered at once (the banner) and applied by itself only when the phone is
   // idle (lib/updates.js): on a quiet screen, in the background, after minutes untouched —
-  // never while recording or under a signature. Drafts are saved first.
+  // never while recording or under a signature. Every answer is already in IndexedDB, and a
+  // draft not yet queued is queued when the new version opens (flushDirtyDrafts above).
   const idle = watchForIdle({
     pending: () => update.value,
     state: () => ({
@@ -65,21 +66,21 @@ if ("serviceWorker" in navigator) {
   recording.subscribe(() => idle.check());
   wb.addEventListener("waiting", () => {
     let applying = false;
-    update.value = async () => {
+    update.value = () => {
       if (applying) return;
       applying = true;
-      await flushDirtyDrafts();
-      wb.addEventListener("controlling", () => window.location.reload());
+      // The page's own event, not workbox-window's "controlling" (which follows the worker it
+      // registered and may not be dispatched for one found later by an update check).
+      navigator.serviceWorker.addEventListener("controllerchange", () => window.location.reload(), {
+        once: true,
+      });
       wb.messageSkipWaiting();
     };
     idle.check();
   });
-  // Background Sync woke the service worker: drain here (uploads need a page) and tell it how
-  // it went, so the browser retries later if this failed.
+  // Background Sync woke the service worker: the page drains (uploads need a page).
   navigator.serviceWorker.addEventListener("message", (event) => {
-    if (!event.data || event.data.type !== "drain") return;
-    const reply = event.ports && event.ports[0];
-    kick(0).then((outcome) => reply && reply.postMessage(outcome));
+    if (event.data && event.data.type === "drain") kick(0);
   });
   wb.register();
 }

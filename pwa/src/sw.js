@@ -17,21 +17,19 @@ self.addEventListener("message", (event) => {
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
 // Background Sync (Chromium): the browser wakes this worker when the network is back, even with
-// the app closed. An open page drains everything (uploads included), so it is asked and waited
-// for; with no page open the worker pushes the outbox and pulls itself. A failed drain rejects,
-// and the browser tries the sync again later.
+// the app closed. An open page drains everything itself (uploads included; its own backoff timer
+// retries), so it is only told to; with no page open the worker pushes the outbox and pulls. A
+// failed drain here rejects, and the browser tries the sync again later. The worker never waits
+// for a page: an event still running would hold back the activation of a new version.
 self.addEventListener("sync", (event) => {
   if (event.tag !== "spotcheck-outbox") return;
   event.waitUntil(backgroundDrain());
 });
 
-const SETTLED = new Set(["done", "busy", "signed-out"]);
-
 async function backgroundDrain() {
   const windows = await self.clients.matchAll({ type: "window" });
   if (windows.length) {
-    const outcome = await askPage(windows[0]);
-    if (!SETTLED.has(outcome)) throw new Error(`drain: ${outcome}`);
+    for (const client of windows) client.postMessage({ type: "drain" });
     return;
   }
   if (!(await getMeta("token"))) return; // signed out: nothing may be sent
@@ -45,17 +43,4 @@ async function backgroundDrain() {
   } else {
     await work();
   }
-}
-
-// The page answers on the channel with its drain's outcome (sync/engine.js drain()).
-function askPage(client, timeout = 120_000) {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    const timer = setTimeout(() => resolve("timeout"), timeout);
-    channel.port1.onmessage = (event) => {
-      clearTimeout(timer);
-      resolve(event.data);
-    };
-    client.postMessage({ type: "drain" }, [channel.port2]);
-  });
 }

@@ -69,3 +69,31 @@ def screenshot_dir(tmp_path_factory) -> Path:
     path = Path(target) if target else tmp_path_factory.mktemp("shots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def field_server(_schema, tmp_path_factory):
+    """A fresh demo server for each field-app test (tests/e2e/field.py LiveServer): the tests'
+    inspectors share teams, so a visit done by one test must not be the one another starts from."""
+    from tests.e2e.field import LiveServer
+    from tests.e2e.support import reset_database
+
+    workdir = tmp_path_factory.mktemp("field")
+    server = LiveServer(reset_database(_schema, workdir), workdir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def phone_browser(chromium_path):
+    """Chromium with a fake camera and microphone that need no permission prompt."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.field import MEDIA_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=BROWSER_ARGS + MEDIA_ARGS
+        )
+        yield browser
+        browser.close()

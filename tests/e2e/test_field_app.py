@@ -20,7 +20,6 @@ from sync.integrity import record_hash, verify_signature
 from sync.models import Media, Upload
 from sync.storage import derived_key, storage_from_config
 from tests.e2e.field import (
-    MEDIA_ARGS,
     LiveServer,
     answer_checklist,
     back_to_visit,
@@ -39,30 +38,6 @@ from tests.e2e.support import reset_database
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def field_server(_schema, tmp_path_factory):
-    """A fresh demo server per test: the tests' inspectors share teams, so a visit done by one
-    test must not be the one another test starts from."""
-    workdir = tmp_path_factory.mktemp("field")
-    server = LiveServer(reset_database(_schema, workdir), workdir)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def phone_browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.conftest import BROWSER_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=BROWSER_ARGS + MEDIA_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 def my_sections(visit: dict) -> list[dict]:
     """The sections of a visit whose team has this phone's inspector (a merged visit may also
     carry another team's task, which that team signs)."""
@@ -70,11 +45,14 @@ def my_sections(visit: dict) -> list[dict]:
 
 
 def open_visit(page, text: str) -> str:
-    """Open a visit showing `text` whose every section of this inspector's has a checklist (the
-    demo draw is random: a merged visit may join a task without one)."""
+    """Open a visit to do, showing `text`, whose every section of this inspector's has a
+    checklist (the demo draw is random: a merged visit may join a task without one)."""
     tasks = {t["id"]: t for t in idb_rows(page, "tasks")}
+    done = {r["visit_id"] for r in idb_rows(page, "records")}  # handed in already: nothing to start
     for visit in idb_rows(page, "visits"):
         mine = my_sections(visit)
+        if visit["id"] in done:
+            continue
         if not mine or not all(tasks.get(s["task_id"], {}).get("checklist_id") for s in mine):
             continue
         card = page.locator(f'.visit[data-visit="{visit["id"]}"]')
@@ -593,7 +571,19 @@ def test_a_new_version_is_offered_during_a_visit_and_applied_when_asked_or_idle(
             except PlaywrightError:
                 return False
 
-        wait_until(reloaded_with_the_new_version, timeout=20)
+        try:
+            wait_until(reloaded_with_the_new_version, timeout=30)
+        except AssertionError:
+            state = page.evaluate(
+                """navigator.serviceWorker.getRegistration('/app/').then((r) => ({
+                     old: window.oldPage, hash: location.hash,
+                     waiting: r.waiting && r.waiting.state, active: r.active && r.active.state,
+                     installing: r.installing && r.installing.state,
+                     banner: !!document.querySelector('#apply-update'),
+                     controller: !!navigator.serviceWorker.controller,
+                     visibility: document.visibilityState}))"""
+            )
+            raise AssertionError(f"not applied: {state}") from None
         page.wait_for_selector(".visit")
         assert page.locator("#apply-update").count() == 0
         context.close()

@@ -12,18 +12,9 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.visits.record_models import VisitEvent
-from tests.e2e.field import LiveServer, idb_rows, new_phone, sign_in, wait_until
-from tests.e2e.support import reset_database
+from tests.e2e.field import idb_rows, new_phone, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def field_server(_schema, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("field-bgsync")
-    server = LiveServer(reset_database(_schema, workdir), workdir)
-    yield server
-    server.stop()
 
 
 def events_on_server(server, visit_id: str) -> list[str]:

@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.field import MEDIA_ARGS, LiveServer, idb_rows, new_phone, sign_in, step
-from tests.e2e.support import assert_fits_width, reset_database
+from tests.e2e.field import idb_rows, new_phone, sign_in, step
+from tests.e2e.support import assert_fits_width
 
 pytestmark = pytest.mark.browser
 
@@ -40,28 +40,6 @@ _CHINESE_LEFT = r"""() => {
   }
   return found;
 }"""
-
-
-@pytest.fixture
-def field_server(_schema, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("field-en")
-    server = LiveServer(reset_database(_schema, workdir), workdir)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def phone_browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.conftest import BROWSER_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=BROWSER_ARGS + MEDIA_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def assert_english(page, name: str, screenshot_dir) -> None:

@@ -18,9 +18,7 @@ from server.extensions import db
 from server.visits.record_models import SUBMITTED, VisitRecord
 from sync.models import Media
 from sync.storage import storage_from_config
-from tests.e2e.conftest import BROWSER_ARGS
 from tests.e2e.field import (
-    MEDIA_ARGS,
     PHONE,
     LiveServer,
     back_to_visit,
@@ -33,32 +31,11 @@ from tests.e2e.field import (
     step,
     wait_until,
 )
-from tests.e2e.support import assert_fits_width, reset_database
+from tests.e2e.support import assert_fits_width
 
 pytestmark = pytest.mark.browser
 
 CLOCK = re.compile(r"(\d\d):(\d\d)")
-
-
-@pytest.fixture
-def server(_schema, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("recording")
-    live = LiveServer(reset_database(_schema, workdir), workdir)
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="module")
-def media_browser(chromium_path):
-    """Chromium with a fake microphone that needs no permission prompt."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=BROWSER_ARGS + MEDIA_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def indicator_seconds(page) -> int:
@@ -145,10 +122,10 @@ def on_server(live: LiveServer, visit_id: str):
 
 
 def test_audio_runs_across_screens_survives_a_reload_and_is_signed(
-    server, media_browser, tmp_path, screenshot_dir
+    field_server, phone_browser, tmp_path, screenshot_dir
 ):
     photo = jpeg(tmp_path / "photo.jpg", size=(1200, 900))
-    context, page = new_phone(media_browser, server.url)
+    context, page = new_phone(phone_browser, field_server.url)
     sign_in(page, "inspector1")
     assert page.viewport_size == PHONE
 
@@ -281,7 +258,7 @@ def test_audio_runs_across_screens_survives_a_reload_and_is_signed(
     page.evaluate("window.dispatchEvent(new Event('online'))")
 
     def arrived():
-        records, server_audio, _ = on_server(server, visit_id)
+        records, server_audio, _ = on_server(field_server, visit_id)
         return (
             len(records) == len(mine)
             and all(r.state == SUBMITTED for r in records)
@@ -290,7 +267,7 @@ def test_audio_runs_across_screens_survives_a_reload_and_is_signed(
         )
 
     wait_until(arrived, timeout=90)
-    records, server_audio, stored = on_server(server, visit_id)
+    records, server_audio, stored = on_server(field_server, visit_id)
     assert {str(r.task_id) for r in records} == mine
     phone_sha = {m["id"]: m["sha256"] for m in audio}
     assert {str(m.media_id): m.sha256 for m in server_audio} == phone_sha

@@ -89,7 +89,9 @@ def draft(record_id, visit_id, task_id, answers=None, notes=None) -> dict:
     }
 
 
-def submission(phone, record_id, visit_id, task_id, media=(), **overrides) -> dict:
+def submission(phone, record_id, visit_id, task_id, media=(), record=None, **overrides) -> dict:
+    """record.submit args: a signed record (`record`: fields changed in it before it is hashed
+    and signed) and its manifest `media` [(media id, sha256)]; `overrides` replace args."""
     content = {
         "record_id": str(record_id),
         "visit_id": visit_id,
@@ -97,6 +99,7 @@ def submission(phone, record_id, visit_id, task_id, media=(), **overrides) -> di
         "finished_at": AT,
         "inspector": "检查员",
     }
+    content.update(record or {})
     hash_hex = record_hash(content)
     args = {
         "record_id": str(record_id),
@@ -493,26 +496,10 @@ def photo_field(db, client, scene, drawn_task):
 def photo_record(phone, record_id, visit_id, task_id, answers, listed, manifest) -> dict:
     """record.submit args whose signed record lists `listed` media entries (as the phone's
     buildRecord does) and whose manifest carries `manifest` [(media id, sha256)]."""
-    content = {
-        "schema": "spotcheck.record.v1",
-        "record_id": str(record_id),
-        "visit_id": visit_id,
-        "task_id": task_id,
-        "answers": answers,
-        "media": listed,
-        "finished_at": AT,
-    }
-    hash_hex = record_hash(content)
-    return {
-        "record_id": str(record_id),
-        "visit_id": visit_id,
-        "task_id": task_id,
-        "record": content,
-        "record_hash": hash_hex,
-        "device_signature": phone.sign(hash_hex),
-        "signatures": {"party": {"image": SIGNATURE_PNG, "signer": "法人0"}},
-        "media": [{"media_id": str(m), "sha256": d} for m, d in manifest],
-    }
+    return submission(
+        phone, record_id, visit_id, task_id, media=manifest,
+        record={"answers": answers, "media": listed},
+    )  # fmt: skip
 
 
 def entry(media_id, digest, kind="photo", question_id=None) -> dict:
