@@ -93,8 +93,14 @@ def test_every_screen_in_english_and_the_choice_kept(field_server, phone_browser
     # A merged visit (the demo's draws are random: made here) has one section per task, with the
     # same inspector on both: listed once, as lead since he leads one of them.
     visits = {v["id"]: v for v in idb_rows(page, "visits")}
-    lead_visit = next(v for v in visits.values() if v["i_am_lead"])
-    first = lead_visit["sections"][0]
+    # A section lead1 leads (a merged visit's first section may be another team's task).
+    lead_visit, first = next(
+        (v, s)
+        for v in visits.values()
+        if v["i_am_lead"]
+        for s in v["sections"]
+        if any(m["is_me"] and m["is_lead"] for m in s["team"])
+    )
     me = next(m for m in first["team"] if m["is_me"])
     # The second section: another task of this phone's, else a copy of the first task (a
     # phone-only row; nothing in this test writes to it).
