@@ -27,7 +27,6 @@ from server.tasks import operations as task_ops
 from server.tasks import workflow
 from server.tasks.models import Task
 from server.visits import operations as visit_ops
-from sync import changes as sync_changes
 
 
 class DrawError(OperationError):
@@ -442,9 +441,6 @@ def draw_objects(
     savepoint.commit()
     teams = matching.team_list()
     result = dsr.DrawResult(draw.population_root, seed_bytes, selected, alternates, teams)
-    # Sync change feed: COPY bypasses the ORM's flush hook. One row for the task: the pull
-    # expands it to the reader's visits of the task (not one row per team member).
-    sync_changes.record(session, sync_changes.TASKS, [draw.task_id])
     # The relationships were not loaded through the ORM: read them again when next used.
     session.expire(draw, ["selections", "assignments"])
     draw.state, draw.drawn_at, draw.drawn_by_id = DRAWN, now, getattr(user, "id", None)
