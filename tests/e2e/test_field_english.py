@@ -93,23 +93,27 @@ def test_every_screen_in_english_and_the_choice_kept(field_server, phone_browser
     # A merged visit (the demo's draws are random: made here) has one section per task, with the
     # same inspector on both: listed once, as lead since he leads one of them.
     visits = {v["id"]: v for v in idb_rows(page, "visits")}
-    # A section lead1 leads (a merged visit's first section may be another team's task).
+    # A section lead1 leads, of a task with a checklist (the demo draw is random: a merged
+    # visit's first section may be another team's task, a task may have no checklist).
+    tasks = {t["id"]: t for t in idb_rows(page, "tasks")}
     lead_visit, first = next(
         (v, s)
         for v in visits.values()
         if v["i_am_lead"]
         for s in v["sections"]
         if any(m["is_me"] and m["is_lead"] for m in s["team"])
+        and tasks.get(s["task_id"], {}).get("checklist_id")
     )
     me = next(m for m in first["team"] if m["is_me"])
-    # The second section: another task of this phone's, else a copy of the first task (a
-    # phone-only row; nothing in this test writes to it).
+    # The second section: another task of this phone's with a checklist (the first 检查表 button
+    # may be either section's), else a copy of the first task (a phone-only row; nothing in this
+    # test writes to it).
     task = next(
-        (t for t in idb_rows(page, "tasks") if t["id"] != first["task_id"]),
+        (t for t in tasks.values() if t["id"] != first["task_id"] and t.get("checklist_id")),
         None,
     )
     if task is None:
-        base = next(t for t in idb_rows(page, "tasks") if t["id"] == first["task_id"])
+        base = tasks[first["task_id"]]
         task = {**base, "id": str(uuid.uuid4()), "number": f"{base['number']}-2"}
         page.evaluate(_PUT_ROW, ["tasks", task])
     other_team = next(

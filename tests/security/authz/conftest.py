@@ -211,10 +211,18 @@ def _ids(session) -> dict[str, str]:
         .join(VisitTask, VisitTask.subject_id == Subject.id)
         .where(VisitTask.visit_id == record.visit_id)
     ).first()
-    conflict = (
-        session.scalars(select(Conflict).where(Conflict.inspector_id == inspector.id)).first()
-        or session.scalars(select(Conflict)).first()
+    # A conflict on a subject department A alone oversees: one another department also oversees
+    # is that head's to end too (`may_end_conflict`), and `.first()` without an order picked
+    # either on PostgreSQL.
+    only_a = (
+        select(SubjectScope.subject_id).group_by(SubjectScope.subject_id).having(func.count() == 1)
     )
+    conflict = session.scalars(
+        select(Conflict)
+        .join(SubjectScope, SubjectScope.subject_id == Conflict.subject_id)
+        .where(SubjectScope.department_id == dept.id, Conflict.subject_id.in_(only_a))
+        .order_by(Conflict.inspector_id != inspector.id, Conflict.id)
+    ).first()
     for name, value in {
         "record": record, "sheet": sheet, "plan": plan, "line": line, "objection": objection,
         "attachment": attachment, "followup": followup, "media": media, "upload": upload,
@@ -229,13 +237,10 @@ def _ids(session) -> dict[str, str]:
     ).first()
     assert draft is not None, f"seed-demo's tasks of {dept.code} changed"
     # A subject in department A's scope only: another head's flags must not reach it.
-    single_scope = (
-        select(SubjectScope.subject_id).group_by(SubjectScope.subject_id).having(func.count() == 1)
-    )
     own_subject = session.scalars(
         select(Subject)
         .join(SubjectScope, SubjectScope.subject_id == Subject.id)
-        .where(SubjectScope.department_id == dept.id, Subject.id.in_(single_scope))
+        .where(SubjectScope.department_id == dept.id, Subject.id.in_(only_a))
     ).first()
     assert own_subject is not None, "no subject of department A's scope alone"
     disputed = session.scalars(
