@@ -48,6 +48,8 @@ async function registerBackgroundSync() {
   }
 }
 
+const SETTLE_MS = 1500;
+
 if ("serviceWorker" in navigator) {
   const wb = new Workbox("/app/sw.js", { scope: "/app/" });
   // A new version is offered at once (the banner) and applied by itself only when the phone is
@@ -62,7 +64,11 @@ if ("serviceWorker" in navigator) {
       recording: recording.value !== null,
     }),
   });
-  route.subscribe(() => idle.check());
+  // A screen just opened fetches its images through the running worker. Chromium swaps a
+  // worker out by stopping it, and a request arriving in that moment starts it again; the swap
+  // then waits for the worker's idle timeout (30 s, reset by every request). So the check waits
+  // for the new screen to settle — and sees where the inspector is by then.
+  route.subscribe(() => setTimeout(idle.check, SETTLE_MS));
   recording.subscribe(() => idle.check());
   wb.addEventListener("waiting", () => {
     let applying = false;

@@ -528,10 +528,12 @@ def test_every_screen_is_chinese_fits_the_phone_with_big_targets_and_the_qr_chec
     context.close()
 
 
-def test_a_new_version_is_offered_during_a_visit_and_applied_when_asked(
+def test_a_new_version_is_offered_during_a_visit_and_applied_when_asked_or_idle(
     _schema, tmp_path, phone_browser, screenshot_dir
 ):
     import shutil
+
+    from playwright.sync_api import Error as PlaywrightError
 
     from server.config import Defaults
 
@@ -560,6 +562,42 @@ def test_a_new_version_is_offered_during_a_visit_and_applied_when_asked(
             "navigator.serviceWorker.getRegistration('/app/').then(r => !r.waiting)"
         )
         assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old
+        assert page.locator("#apply-update").count() == 0
+
+        # Another build while the inspector fills the checklist: offered, left alone while the
+        # checklist is open, and applied by itself once the inspector is back on the visit list
+        # (nothing is being entered there).
+        worker.write_text(worker.read_text() + "\n// build 3\n")
+        page.evaluate("window.oldPage = true")
+        page.evaluate("navigator.serviceWorker.getRegistration('/app/').then(r => r.update())")
+        page.wait_for_selector("#apply-update", timeout=20000)
+        page.wait_for_timeout(3000)  # longer than the app waits for a screen to settle
+        assert f"/visit/{visit_id}/checklist/" in page.url
+        assert page.evaluate("window.oldPage === true")
+        page.evaluate("location.hash = '#/visits'")
+
+        def reloaded_with_the_new_version() -> bool:
+            try:  # the page may be reloading under the call
+                return page.evaluate(
+                    """navigator.serviceWorker.getRegistration('/app/').then(
+                         (r) => window.oldPage === undefined && !r.waiting)"""
+                )
+            except PlaywrightError:
+                return False
+
+        # Seconds as a rule; up to Chromium's 30-s idle timeout of the old worker when a request
+        # happened to arrive while it was being stopped (main.jsx, SETTLE_MS).
+        try:
+            wait_until(reloaded_with_the_new_version, timeout=60)
+        except AssertionError:
+            state = page.evaluate(
+                """navigator.serviceWorker.getRegistration('/app/').then((r) => ({
+                     old: window.oldPage, hash: location.hash,
+                     waiting: r.waiting && r.waiting.state, active: r.active && r.active.state,
+                     banner: !!document.querySelector('#apply-update')}))"""
+            )
+            raise AssertionError(f"not applied: {state}") from None
+        page.wait_for_selector(".visit")
         assert page.locator("#apply-update").count() == 0
         context.close()
     finally:
