@@ -5,6 +5,8 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import { NavigationRoute, registerRoute } from "workbox-routing";
 import { getMeta } from "./lib/db.js";
 import { DRAIN_LOCK, pull, pushAll } from "./sync/exchange.js";
+import { FetchHttpStack } from "./sync/fetchstack.js";
+import { uploadAll } from "./sync/uploads.js";
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
@@ -18,9 +20,10 @@ self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim(
 
 // Background Sync (Chromium): the browser wakes this worker when the network is back, even with
 // the app closed. An open page drains everything itself (uploads included; its own backoff timer
-// retries), so it is only told to; with no page open the worker pushes the outbox and pulls. A
-// failed drain here rejects, and the browser tries the sync again later. The worker never waits
-// for a page: an event still running would hold back the activation of a new version.
+// retries), so it is only told to; with no page open the worker pushes the outbox, uploads the
+// files and pulls. A failed drain here rejects, and the browser tries the sync again later. The
+// worker never waits for a page: an event still running would hold back the activation of a
+// new version.
 self.addEventListener("sync", (event) => {
   if (event.tag !== "spotcheck-outbox") return;
   event.waitUntil(backgroundDrain());
@@ -33,9 +36,12 @@ async function backgroundDrain() {
     return;
   }
   if (!(await getMeta("token"))) return; // signed out: nothing may be sent
-  // Photos and audio wait for the app (tus needs XMLHttpRequest); the records and events go now.
+  // The same order as the page's drain; uploads over fetch (no XMLHttpRequest here), resumed
+  // where the page or an earlier sync left them — a long recording cut off by the browser's
+  // time limit for the event goes on from the server's offset next time.
   const work = async () => {
     await pushAll();
+    await uploadAll({ httpStack: new FetchHttpStack() });
     await pull();
   };
   if (self.navigator.locks) {

@@ -2,17 +2,16 @@
 // what changed on the server. One tab drains at a time (Web Locks); failures back off
 // exponentially with jitter; every trigger (a write, `online`, app open, Background Sync,
 // the timer, "retry now") calls kick().
-import * as tus from "tus-js-client";
 import { db as defaultDb, getMeta, setMeta } from "../lib/db.js";
 import { ApiError } from "./api.js";
 import { DRAIN_LOCK, pull, pushAll } from "./exchange.js";
-import { DexieUrlStorage } from "./tusstore.js";
+import { uploadAll } from "./uploads.js";
 
-// The service worker pushes and pulls without a page (sync/exchange.js, no tus); re-exported
-// here for the page's code and its tests.
+// The service worker drains without a page too (sync/exchange.js, sync/uploads.js);
+// re-exported here for the page's code and its tests.
 export { applyPull, pull, pushAll } from "./exchange.js";
+export { CHUNK_SIZE, uploadAll, uploadOne } from "./uploads.js";
 
-export const CHUNK_SIZE = 1024 * 1024;
 const BASE_DELAY = 2000;
 const MAX_DELAY = 5 * 60 * 1000;
 
@@ -33,89 +32,6 @@ export function onStatus(listener) {
 function setStatus(patch) {
   status = { ...status, ...patch };
   for (const listener of statusListeners) listener(status);
-}
-
-// ---------------------------------------------------------------- uploads
-
-export async function uploadAll({ database = defaultDb, onProgress } = {}) {
-  const token = await getMeta("token", null, database);
-  const waiting = await database.media.where("state").anyOf("local", "uploading").toArray();
-  for (const media of waiting) {
-    await uploadOne(media, { database, token, onProgress });
-  }
-}
-
-export async function uploadOne(media, { database = defaultDb, token, onProgress }) {
-  const stored = await database.blobs.get(media.id);
-  if (!stored) {
-    await database.media.update(media.id, { state: "failed", error: "本机找不到该文件的数据" });
-    return;
-  }
-  const file = new Blob([stored.bytes], { type: media.mime });
-  await database.media.update(media.id, { state: "uploading" });
-  await new Promise((resolve, reject) => {
-    const upload = new tus.Upload(file, {
-      endpoint: "/api/v1/uploads/",
-      chunkSize: CHUNK_SIZE,
-      retryDelays: [], // our own backoff decides when to try again
-      headers: { Authorization: `Bearer ${token}` },
-      metadata: {
-        media_id: media.id,
-        sha256: media.sha256,
-        content_type: media.mime,
-        record_id: media.record_id || "",
-        filename: media.name || `${media.kind}-${media.id}`,
-      },
-      urlStorage: new DexieUrlStorage(database),
-      fingerprint: async () => `media:${media.id}`,
-      storeFingerprintForResuming: true,
-      removeFingerprintOnSuccess: true,
-      onProgress: (sent, total) => onProgress && onProgress(media.id, sent, total),
-      onError: (error) => reject(error),
-      onSuccess: () => resolve(),
-    });
-    upload
-      .findPreviousUploads()
-      .then((previous) => {
-        if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
-        upload.start();
-      })
-      .catch(reject);
-  }).then(
-    async () => {
-      // The last PATCH succeeded: the server has checked size and SHA-256. The bytes may go;
-      // the thumbnail made at capture stays for the gallery.
-      await database.transaction("rw", database.media, database.blobs, async () => {
-        await database.media.update(media.id, {
-          state: "verified",
-          error: null,
-          verified_at: new Date().toISOString(),
-        });
-        await database.blobs.delete(media.id);
-      });
-    },
-    async (error) => {
-      const statusCode = error.originalResponse ? error.originalResponse.getStatus() : 0;
-      if (statusCode === 460) {
-        // Size or hash mismatch: the server discarded its partial copy; start again next time.
-        await database.tusurls.where("fingerprint").equals(`media:${media.id}`).delete();
-        await database.media.update(media.id, {
-          state: "local",
-          error: "服务器校验不一致，将重新上传",
-          mismatches: (media.mismatches || 0) + 1,
-        });
-        throw new ApiError("retry", 460, null, "hash mismatch");
-      }
-      if (statusCode === 401) throw new ApiError("auth", 401, null, "sign in");
-      if (statusCode >= 400 && statusCode < 500 && ![408, 409, 429].includes(statusCode)) {
-        const text = error.originalResponse ? error.originalResponse.getBody() : "";
-        await database.media.update(media.id, { state: "failed", error: text || String(error) });
-        return;
-      }
-      await database.media.update(media.id, { state: "local" });
-      throw new ApiError("retry", statusCode, null, String(error.message || error));
-    },
-  );
 }
 
 // ---------------------------------------------------------------- drain

@@ -1,6 +1,5 @@
 // Pushing the outbox and pulling the server's changes: plain fetch + IndexedDB, so the service
-// worker can run them too (Background Sync with no page open). Uploads stay in the page
-// (sync/engine.js): tus-js-client needs XMLHttpRequest, which a service worker does not have.
+// worker can run them too (Background Sync with no page open; its uploads: sync/uploads.js).
 import { SERVER_TABLES, db as defaultDb, getMeta, setMeta } from "../lib/db.js";
 import { ApiError, isPull, isPush, request } from "./api.js";
 import { firstPendingSeq, pending, settle } from "./outbox.js";
