@@ -63,6 +63,19 @@ def open_visit(page, text: str) -> str:
     raise AssertionError(f"no visit of this inspector's with a checklist showing {text!r}")
 
 
+def read_qr(png: bytes) -> list[str]:
+    """The texts of the QR codes in a screenshot."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    return [
+        code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    ]
+
+
 def server_state(server, visit_id: str):
     with server.app.app_context():
         key = uuid.UUID(visit_id)
@@ -497,6 +510,9 @@ def test_every_screen_is_chinese_fits_the_phone_with_big_targets_and_the_qr_chec
         page.goto(f"/app/#{path}")
         page.wait_for_selector(ready)
         check_screen(page, name, screenshot_dir)
+        if name == "credential-lead":
+            # What another phone's camera reads off this screen is the URL checked above.
+            assert read_qr(page.locator(".qr img").screenshot()) == [url]
         if name == "notice-lead":
             page.click("text=拒绝签收")
             page.wait_for_selector("#notice-refusal")
