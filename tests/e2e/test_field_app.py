@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from server.auth.models import Device
@@ -57,8 +58,15 @@ def open_visit(page, text: str) -> str:
             continue
         card = page.locator(f'.visit[data-visit="{visit["id"]}"]')
         if card.count() and text in card.inner_text():
-            card.click()
-            page.wait_for_selector("#start-visit")
+            # The subject's name: the card's middle may be its address, which opens the map app.
+            card.locator("h3").click()
+            try:
+                page.wait_for_selector("#start-visit")
+            except PlaywrightError:
+                raise AssertionError(
+                    f"visit {visit['id']} did not open: at {page.url}, showing "
+                    f"{page.inner_text('body')[:300]!r}; errors {page.errors}"
+                ) from None
             return visit["id"]
     raise AssertionError(f"no visit of this inspector's with a checklist showing {text!r}")
 
@@ -548,8 +556,6 @@ def test_a_new_version_is_offered_during_a_visit_and_applied_when_asked_or_idle(
     _schema, tmp_path, phone_browser, screenshot_dir
 ):
     import shutil
-
-    from playwright.sync_api import Error as PlaywrightError
 
     from server.config import Defaults
 

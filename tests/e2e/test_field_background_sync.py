@@ -62,7 +62,7 @@ def test_the_worker_sends_the_outbox_when_no_page_is_open(field_server, browser,
 
     # Offline at the premises: the visit is started; the mutation waits in the outbox.
     context.set_offline(True)
-    page.locator(".visit").first.click()
+    page.locator(".visit h3").first.click()  # the name: the address opens the map app
     page.wait_for_selector("#start-visit")
     visit_id = page.url.split("#/visit/")[1]
     page.click("#start-visit")
