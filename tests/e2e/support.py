@@ -33,4 +33,20 @@ def assert_fits_width(page) -> None:
     overflow = page.evaluate(
         "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
     )
-    assert overflow <= 1, f"page is {overflow}px wider than the screen"
+    if overflow > 1:
+        # The innermost elements reaching past the right edge: what to fix.
+        culprits = page.evaluate(_PAST_THE_EDGE)
+        raise AssertionError(f"page is {overflow}px wider than the screen: {culprits}")
+
+
+_PAST_THE_EDGE = """() => {
+  const edge = document.documentElement.clientWidth + 1;
+  const past = [...document.body.querySelectorAll('*')].filter(
+    (e) => e.getBoundingClientRect().right > edge);
+  const innermost = past.filter((e) => !past.some((o) => o !== e && e.contains(o)));
+  return innermost.slice(0, 5).map((e) => {
+    const right = Math.round(e.getBoundingClientRect().right);
+    const text = JSON.stringify((e.textContent || '').trim().slice(0, 80));
+    return `<${e.tagName.toLowerCase()} class="${e.className}"> right=${right} ${text}`;
+  });
+}"""

@@ -94,6 +94,30 @@ def test_english_switch_translates_the_console(browser, live_server):
     context.close()
 
 
+# An amendment's new team as the page would show inspectors it has no names for: many parts.
+_MANY_PARTS = """(cell) => {
+  cell.innerHTML = '检查组：' + Array.from({length: 8}, (_, i) =>
+    `张伟（<span class="mono">SWJ-0${10 + i}</span>）；<span class="mono">SWJ-1${10 + i}</span>`
+  ).join('；');
+}"""
+
+
+def test_a_table_cell_of_many_parts_wraps_inside_its_card_on_a_phone(browser, live_server):
+    """On a phone a table is a list of cards, each value beside its label; a value of many parts
+    wraps within its card (it was a flex row of unshrinkable parts: 229 px sideways in CI)."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/public/draws")
+    page.click("tr:has-text('单用途商业预付卡发卡企业年度抽查') a")
+    cell = page.locator(".amendments table.data td[data-label='变更']").first
+    before = cell.bounding_box()
+    cell.evaluate(_MANY_PARTS)
+    assert_fits_width(page)
+    after = cell.bounding_box()
+    assert after["width"] == before["width"] and after["height"] > 3 * before["height"]
+    context.close()
+
+
 def test_a_drawn_task_from_the_public_list_to_the_console_panel(
     browser, live_server, screenshot_dir
 ):
