@@ -95,12 +95,13 @@ def outbox_pending(page) -> int:
     return sum(1 for row in idb_rows(page, "outbox") if row["state"] == "pending")
 
 
-def on_server(live: LiveServer, visit_id: str):
-    """The visit's records, the Media rows of the audio the phone recorded, and the SHA-256 of
-    the bytes the server stored for each."""
+def on_server(live: LiveServer, record_ids: set[str]):
+    """The records this phone signed, the Media rows of the audio it recorded for them, and the
+    SHA-256 of the bytes the server stored for each. (Only these: the random demo data may have
+    given the visit an earlier, approved record of the same task.)"""
     with live.app.app_context():
-        key = uuid.UUID(visit_id)
-        records = list(db.session.scalars(select(VisitRecord).where(VisitRecord.visit_id == key)))
+        keys = [uuid.UUID(record_id) for record_id in record_ids]
+        records = list(db.session.scalars(select(VisitRecord).where(VisitRecord.id.in_(keys))))
         audio = (
             list(
                 db.session.scalars(
@@ -252,13 +253,19 @@ def test_audio_runs_across_screens_survives_a_reload_and_is_signed(
     assert {s["task_id"] for s in signed} == mine  # the sections of this inspector's team only
     for args in signed:
         assert {m["id"] for m in audio} <= {m["media_id"] for m in args["media"]}
+    # Each recording belongs to a record that was signed (the upload names it to the server).
+    signed_ids = {args["record_id"] for args in signed}
+    assert {m["record_id"] for m in audio} <= signed_ids, (
+        [(m["id"], m["record_id"]) for m in audio],
+        signed_ids,
+    )
 
     # Back online: every recording on the server with the phone's SHA-256, in the manifest.
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
 
     def arrived():
-        records, server_audio, _ = on_server(field_server, visit_id)
+        records, server_audio, _ = on_server(field_server, signed_ids)
         return (
             len(records) == len(mine)
             and all(r.state == SUBMITTED for r in records)
@@ -266,8 +273,17 @@ def test_audio_runs_across_screens_survives_a_reload_and_is_signed(
             and outbox_pending(page) == 0
         )
 
-    wait_until(arrived, timeout=90)
-    records, server_audio, stored = on_server(field_server, visit_id)
+    try:
+        wait_until(arrived, timeout=90)
+    except AssertionError:
+        records, server_audio, _ = on_server(field_server, signed_ids)
+        raise AssertionError(
+            f"server: records {[(str(r.task_id), r.state) for r in records]} (mine {mine}), "
+            f"audio {len(server_audio)}; phone outbox "
+            f"{[(r['type'], r['state'], r.get('error')) for r in idb_rows(page, 'outbox')]}, "
+            f"media {[(m['kind'], m['state'], m.get('error')) for m in idb_rows(page, 'media')]}"
+        ) from None
+    records, server_audio, stored = on_server(field_server, signed_ids)
     assert {str(r.task_id) for r in records} == mine
     phone_sha = {m["id"]: m["sha256"] for m in audio}
     assert {str(m.media_id): m.sha256 for m in server_audio} == phone_sha
