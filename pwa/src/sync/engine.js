@@ -7,10 +7,9 @@ import { ApiError } from "./api.js";
 import { DRAIN_LOCK, pull, pushAll } from "./exchange.js";
 import { uploadAll } from "./uploads.js";
 
-// The service worker drains without a page too (sync/exchange.js, sync/uploads.js);
-// re-exported here for the page's code and its tests.
+// The service worker drains without a page too (sync/exchange.js, sync/uploads.js); the
+// exchange is re-exported here for the page's code and its tests.
 export { applyPull, pull, pushAll } from "./exchange.js";
-export { CHUNK_SIZE, uploadAll, uploadOne } from "./uploads.js";
 
 const BASE_DELAY = 2000;
 const MAX_DELAY = 5 * 60 * 1000;
